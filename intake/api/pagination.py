@@ -1,0 +1,10 @@
+"""Cursor pagination: stable under concurrent inserts, no COUNT(*) over large tables."""
+
+from rest_framework.pagination import CursorPagination
+
+
+class CreatedCursorPagination(CursorPagination):
+    ordering = ("-created_at", "-pk")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200

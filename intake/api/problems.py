@@ -1,0 +1,275 @@
+"""RFC 9457 problem details for every error the API returns.
+
+Body: {"type", "title", "status", "detail", "instance", "errors": [{"path", "pointer", "code",
+"detail"}]}, served as application/problem+json. `path` is a JSON path such as
+`responses.phq9.q9` or `identifiers[0].value`; `pointer` is the same place as an RFC 6901 pointer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from intake.auth import ClinicChoiceRequired
+from intake.errors import DomainError
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+PathPart = str | int
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the resource."
+    default_code = "conflict"
+
+
+class Unprocessable(exceptions.APIException):
+    """Well-formed input that cannot be acted on (e.g. an unknown patient identifier)."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "The request is well-formed but cannot be processed."
+    default_code = "unprocessable"
+
+
+_TITLES = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    412: "Precondition failed",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    428: "Precondition required",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+def problem_body(
+    status_code: int,
+    *,
+    code: str,
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
+    instance: str | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": f"/problems/{code.replace('_', '-')}",
+        "title": _TITLES.get(status_code, "Error"),
+        "status": status_code,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def render_path(parts: Sequence[PathPart]) -> str:
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def render_pointer(parts: Sequence[PathPart]) -> str:
+    escaped = (str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+    return "/" + "/".join(escaped) if parts else ""
+
+
+def flatten_errors(detail: Any, parts: tuple[PathPart, ...] = ()) -> Iterator[dict[str, str]]:
+    """Turn DRF's nested error structure into a flat list of located errors."""
+    if isinstance(detail, Mapping):
+        for key, value in detail.items():
+            if key in ("non_field_errors", "__all__"):
+                yield from flatten_errors(value, parts)
+            else:
+                yield from flatten_errors(value, (*parts, int(key) if _is_index(key) else str(key)))
+    elif isinstance(detail, list | tuple):
+        if all(isinstance(item, str) for item in detail):
+            for item in detail:
+                yield from flatten_errors(item, parts)
+        else:
+            for index, item in enumerate(detail):
+                if item:
+                    yield from flatten_errors(item, (*parts, index))
+    else:
+        yield {
+            "path": render_path(parts),
+            "pointer": render_pointer(parts),
+            "code": str(getattr(detail, "code", "invalid")),
+            "detail": str(detail),
+        }
+
+
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def pointer_from_path(path: str) -> str:
+    """`responses.phq9.q9` → `/responses/phq9/q9`; `identifiers[0]` → `/identifiers/0`."""
+    parts: list[PathPart] = [int(i) if i else name for name, i in _PATH_PART.findall(path)]
+    return render_pointer(parts)
+
+
+def _is_index(key: Any) -> bool:
+    return isinstance(key, int) or (isinstance(key, str) and key.isdigit())
+
+
+def problem_response(
+    status_code: int, body: dict[str, Any], headers: Mapping[str, str] | None = None
+) -> Response:
+    response = Response(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF exception handler: every handled error becomes problem details."""
+    request = context.get("request")
+    instance = request.path if request is not None else None
+
+    if isinstance(exc, DomainError):
+        errors = None
+        if exc.path is not None:
+            errors = [
+                {
+                    "path": exc.path,
+                    "pointer": pointer_from_path(exc.path),
+                    "code": exc.code,
+                    "detail": exc.detail,
+                }
+            ]
+        body = problem_body(
+            exc.http_status, code=exc.code, detail=exc.detail, errors=errors, instance=instance
+        )
+        return problem_response(exc.http_status, body)
+    if isinstance(exc, RequestDataTooBig):
+        exc = _TooLarge()
+    elif isinstance(exc, ClinicChoiceRequired):
+        exc = exceptions.ValidationError(
+            {"X-Clinic": ["You work in several clinics: name one with the X-Clinic header (its slug)."]}
+        )
+    elif isinstance(exc, OperationalError | InterfaceError):
+        return problem_response(
+            503,
+            problem_body(
+                503,
+                code="database_unavailable",
+                detail="The database is unavailable; retry shortly.",
+                instance=instance,
+            ),
+            {"Retry-After": "5"},
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response
+
+    if isinstance(exc, exceptions.ValidationError):
+        errors = list(flatten_errors(exc.detail))
+        detail = _summary(errors)
+        code = "validation_error"
+    else:
+        errors = list(flatten_errors(exc.detail)) if isinstance(exc.detail, dict | list) else []
+        detail = str(exc.detail) if not isinstance(exc.detail, dict | list) else _summary(errors)
+        code = _code_of(exc)
+
+    body = problem_body(
+        response.status_code, code=code, detail=detail, errors=errors or None, instance=instance
+    )
+    response.data = body
+    response.content_type = PROBLEM_CONTENT_TYPE
+    return response
+
+
+class _TooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is larger than this service accepts."
+    default_code = "request_too_large"
+
+
+def _code_of(exc: exceptions.APIException) -> str:
+    codes = exc.get_codes()
+    return codes if isinstance(codes, str) else getattr(exc, "default_code", "error")
+
+
+def _summary(errors: list[dict[str, str]]) -> str:
+    if not errors:
+        return "The request is invalid."
+    first = errors[0]
+    where = f"{first['path']}: " if first["path"] else ""
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{where}{first['detail']}{more}"
+
+
+# --- Django-level handlers (URL not matched, crashes) for API paths.
+
+_API_PREFIXES = ("/api/", "/fhir/", "/o/", "/healthz", "/readyz")
+
+
+def _wants_problem(request: HttpRequest) -> bool:
+    return request.path.startswith(_API_PREFIXES)
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> Any:
+    if _wants_problem(request):
+        return JsonResponse(
+            problem_body(404, code="not_found", detail="No resource at this address.", instance=request.path),
+            status=404,
+            content_type=PROBLEM_CONTENT_TYPE,
+        )
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception or Http404())
+
+
+def handler500(request: HttpRequest) -> Any:
+    if _wants_problem(request):
+        return JsonResponse(
+            problem_body(
+                500, code="server_error", detail="An unexpected error occurred; it has been logged."
+            ),
+            status=500,
+            content_type=PROBLEM_CONTENT_TYPE,
+        )
+    from django.views.defaults import server_error
+
+    return server_error(request)
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> Any:
+    if _wants_problem(request):
+        if isinstance(exception, RequestDataTooBig):
+            body = problem_body(
+                413, code="request_too_large", detail="The request body is larger than this service accepts."
+            )
+            return JsonResponse(body, status=413, content_type=PROBLEM_CONTENT_TYPE)
+        body = problem_body(400, code="bad_request", detail="The request could not be understood.")
+        return JsonResponse(body, status=400, content_type=PROBLEM_CONTENT_TYPE)
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception or Exception())

@@ -1,0 +1,63 @@
+"""OpenAPI generation: every operation documents its problem-details error responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema
+from rest_framework import serializers
+
+from .fields import StrictSerializer
+
+
+class ProblemErrorSerializer(StrictSerializer):
+    path = serializers.CharField(help_text="JSON path of the offending input, e.g. `responses.phq9.q9`.")
+    pointer = serializers.CharField(help_text="The same place as an RFC 6901 JSON pointer.")
+    code = serializers.CharField(help_text="Machine-readable error code, e.g. `required`, `max_value`.")
+    detail = serializers.CharField()
+
+
+class ProblemSerializer(StrictSerializer):
+    """RFC 9457 problem details."""
+
+    type = serializers.CharField(help_text="Problem type, e.g. `/problems/validation-error`.")
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    instance = serializers.CharField(required=False)
+    errors = ProblemErrorSerializer(many=True, required=False)  # type: ignore[assignment]
+
+
+_DESCRIPTIONS = {
+    "400": "Invalid input: `errors` names each offending field by JSON path.",
+    "401": "No valid access token.",
+    "403": "The token or role lacks the scope this operation needs.",
+    "404": "Not found (also for another clinic's records).",
+    "409": "Conflicts with the current state (e.g. an identifier already in use).",
+    "413": "Request body too large.",
+    "415": "Send `Content-Type: application/json`.",
+    "422": "Well-formed but cannot be processed.",
+    "503": "A backing service is unavailable; retry after `Retry-After` seconds.",
+}
+
+
+class ProblemAutoSchema(AutoSchema):
+    def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
+        responses: dict[str, Any] = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        codes = ["400", "401", "403", "503"]
+        if self.method in ("POST", "PUT", "PATCH"):
+            codes += ["413", "415"]
+        if "{" in self.path:
+            codes.append("404")
+        problem = self.resolve_serializer(ProblemSerializer, "response").ref
+        for code in codes + [c for c in getattr(self.view, "problem_statuses", ()) if c not in codes]:
+            responses.setdefault(
+                code,
+                {
+                    "content": {"application/problem+json": {"schema": problem}},
+                    "description": _DESCRIPTIONS[code],
+                },
+            )
+        return responses

@@ -1,0 +1,11 @@
+"""URLs of API v1 (mounted at /api/v1/)."""
+
+from rest_framework.routers import DefaultRouter
+
+from .views import PatientViewSet
+
+router = DefaultRouter()
+router.include_root_view = False
+router.register("patients", PatientViewSet, basename="patient")
+
+urlpatterns = router.urls

@@ -1,0 +1,91 @@
+"""Seed a demo clinic with staff users and an integration client, and print how to call the API."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from intake.auth import ALL_SCOPES
+from intake.models import Clinic, IntegrationClient, Role, StaffMembership
+from intake.services.integrations import integration_client_create, integration_client_rotate_secret
+
+DEMO_CLIENT_NAME = "Demo EHR integration"
+DEMO_USERS = [
+    ("admin", Role.CLINIC_ADMIN, True),
+    ("reception", Role.RECEPTION, False),
+    ("coordinator", Role.COORDINATOR, False),
+]
+
+
+class Command(BaseCommand):
+    help = "Create (or refresh) the demo clinic, its staff and integration client; prints credentials."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+        parser.add_argument("--force", action="store_true", help="Allow outside DEBUG (never in production).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError("seed_demo creates known demo accounts: refused outside DEBUG.")
+        base = options["base_url"].rstrip("/")
+        with transaction.atomic():
+            clinic, _ = Clinic.objects.get_or_create(slug="demo", defaults={"name": "Demo Back Pain Clinic"})
+            passwords = {
+                username: self._staff_user(clinic, username, role, superuser)
+                for username, role, superuser in DEMO_USERS
+            }
+            client = IntegrationClient.objects.filter(
+                clinic=clinic, application__name=DEMO_CLIENT_NAME
+            ).first()
+            if client is None:
+                client, secret = integration_client_create(
+                    clinic=clinic, name=DEMO_CLIENT_NAME, scopes=sorted(ALL_SCOPES)
+                )
+            else:
+                secret = integration_client_rotate_secret(client=client)
+
+        mrn = f"MRN-{secrets.randbelow(10**8):08d}"
+        out = self.stdout.write
+        out("")
+        out("Demo clinic 'demo' is ready.")
+        out(f"  Admin:       {base}/admin/   log in as (username, password):")
+        for username, password in passwords.items():
+            out(f"    {username:<12} {password}")
+        out(f"  API docs:    {base}/api/docs/")
+        out(f"  Integration: client_id={client.application.client_id}")
+        out(f"               client_secret={secret}   (new on every start; stored hashed)")
+        out("")
+        out("Example: get a token, then register a patient (paste into a shell):")
+        out("")
+        out(
+            f"TOKEN=$(curl -s -u '{client.application.client_id}:{secret}' "
+            f"-d grant_type=client_credentials {base}/o/token/ "
+            "| python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')"
+        )
+        out(
+            f'curl -s -X POST {base}/api/v1/patients/ -H "Authorization: Bearer $TOKEN" '
+            "-H 'Content-Type: application/json' "
+            f'-d \'{{"family_name": "Okafor", "given_name": "Ada", "birth_date": "1971-03-14", '
+            f'"gender": "female", "identifiers": [{{"system": "urn:demo:mrn", "value": "{mrn}"}}]}}\''
+        )
+        search = f"{base}/api/v1/patients/?identifier=urn:demo:mrn|{mrn}"
+        out(f"curl -s -H \"Authorization: Bearer $TOKEN\" '{search}'")
+        out("")
+
+    def _staff_user(self, clinic: Clinic, username: str, role: str, superuser: bool) -> str:
+        user_model = get_user_model()
+        user, _ = user_model.objects.get_or_create(
+            username=username, defaults={"email": f"{username}@demo.invalid"}
+        )
+        password = f"demo-{username}-{secrets.token_hex(4)}"
+        user.set_password(password)
+        user.is_staff = True
+        user.is_superuser = superuser
+        user.save()
+        StaffMembership.objects.update_or_create(user=user, clinic=clinic, defaults={"role": role})
+        return password

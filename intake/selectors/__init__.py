@@ -1,0 +1,1 @@
+"""Read queries shared by the API, admin and tasks, always scoped to one clinic."""

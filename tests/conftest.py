@@ -1,0 +1,93 @@
+"""Shared fixtures, and the guard that makes CI fail when a service test was skipped."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+from oauth2_provider.models import AccessToken, set_token_value
+from rest_framework.test import APIClient
+
+from tests.factories import ClinicFactory, IntegrationClientFactory
+
+SERVICE_SKIP_PREFIX = "service unavailable:"
+
+
+def _uses_postgres() -> bool:
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("postgres") and not _uses_postgres():
+            item.add_marker(pytest.mark.skip(reason=f"{SERVICE_SKIP_PREFIX} set DATABASE_URL=postgres://..."))
+        if item.get_closest_marker("redis") and not settings.REDIS_URL:
+            item.add_marker(pytest.mark.skip(reason=f"{SERVICE_SKIP_PREFIX} set REDIS_URL=redis://..."))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With FAIL_ON_SKIP=1 (set by .ci/run) any skipped test fails the run."""
+    if os.environ.get("FAIL_ON_SKIP") != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        reporter.write_line(
+            f"FAIL_ON_SKIP: {len(skipped)} test(s) skipped; CI requires every test to run.", red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def clinic():
+    return ClinicFactory()
+
+
+@pytest.fixture
+def other_clinic():
+    return ClinicFactory()
+
+
+def issue_token(client, scopes: Iterable[str], *, expires_in: timedelta = timedelta(hours=1)) -> str:
+    """Store an access token for an integration client; returns the raw bearer value."""
+    raw = secrets.token_urlsafe(30)
+    token = AccessToken(
+        application=client.application, expires=timezone.now() + expires_in, scope=" ".join(scopes)
+    )
+    set_token_value(token, raw)
+    token.save()
+    return raw
+
+
+ApiFor = Callable[..., APIClient]
+
+
+@pytest.fixture
+def api_for(db) -> ApiFor:
+    """api_for(clinic, scopes) → an APIClient holding a bearer token of a client of that clinic."""
+
+    def make(clinic, scopes: Iterable[str] = tuple(settings.API_SCOPES)) -> APIClient:
+        scopes = list(scopes)
+        integration = IntegrationClientFactory(clinic=clinic, scopes=scopes)
+        token = issue_token(integration, scopes)
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return api
+
+    return make
+
+
+@pytest.fixture
+def api(api_for, clinic) -> APIClient:
+    return api_for(clinic)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2 is deliberately slow; tests only need a real (salted) hash."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
