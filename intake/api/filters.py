@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q, QuerySet
+from rest_framework.exceptions import ValidationError
 
-from intake.models import Patient
+from intake.models import FlagStatus, Intake, Patient, Priority, ReferralFlag
+from intake.selectors.intakes import flags_overdue
+
+from .permissions import resolve_actor
 
 
 class PatientFilter(django_filters.FilterSet):
@@ -31,3 +35,45 @@ class PatientFilter(django_filters.FilterSet):
 
     def filter_name(self, queryset: QuerySet[Patient], name: str, value: str) -> QuerySet[Patient]:
         return queryset.filter(Q(family_name__istartswith=value) | Q(given_name__istartswith=value))
+
+
+class IntakeFilter(django_filters.FilterSet):
+    patient = django_filters.UUIDFilter(field_name="patient_id")
+    form = django_filters.CharFilter(field_name="form_code")
+    completed_after = django_filters.IsoDateTimeFilter(field_name="completed_at", lookup_expr="gte")
+    completed_before = django_filters.IsoDateTimeFilter(field_name="completed_at", lookup_expr="lt")
+
+    class Meta:
+        model = Intake
+        fields: list[str] = []
+
+
+class FlagFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=FlagStatus.choices, help_text="Repeat for several.")
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
+    kind = django_filters.CharFilter()
+    overdue = django_filters.BooleanFilter(method="filter_overdue", help_text="Active and past due_at.")
+    assignee = django_filters.CharFilter(method="filter_assignee", help_text="A user id, `me` or `none`.")
+    patient = django_filters.UUIDFilter(field_name="patient_id")
+    intake = django_filters.UUIDFilter(field_name="intake_id")
+
+    class Meta:
+        model = ReferralFlag
+        fields: list[str] = []
+
+    def filter_overdue(
+        self, queryset: QuerySet[ReferralFlag], name: str, value: bool
+    ) -> QuerySet[ReferralFlag]:
+        return flags_overdue(queryset, overdue=value)
+
+    def filter_assignee(
+        self, queryset: QuerySet[ReferralFlag], name: str, value: str
+    ) -> QuerySet[ReferralFlag]:
+        if value == "none":
+            return queryset.filter(assignee__isnull=True)
+        if value == "me":
+            actor = resolve_actor(self.request)
+            return queryset.filter(assignee_id=actor.user_id if actor else None)
+        if value.isdigit():
+            return queryset.filter(assignee_id=int(value))
+        raise ValidationError({"assignee": ["Use a user id, `me` or `none`."]})

@@ -149,18 +149,12 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     instance = request.path if request is not None else None
 
     if isinstance(exc, DomainError):
-        errors = None
-        if exc.path is not None:
-            errors = [
-                {
-                    "path": exc.path,
-                    "pointer": pointer_from_path(exc.path),
-                    "code": exc.code,
-                    "detail": exc.detail,
-                }
-            ]
+        errors = [
+            {"path": e.path, "pointer": pointer_from_path(e.path), "code": e.code, "detail": e.detail}
+            for e in exc.errors
+        ]
         body = problem_body(
-            exc.http_status, code=exc.code, detail=exc.detail, errors=errors, instance=instance
+            exc.http_status, code=exc.code, detail=exc.detail, errors=errors or None, instance=instance
         )
         return problem_response(exc.http_status, body)
     if isinstance(exc, RequestDataTooBig):

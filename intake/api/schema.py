@@ -34,6 +34,7 @@ _DESCRIPTIONS = {
     "403": "The token or role lacks the scope this operation needs.",
     "404": "Not found (also for another clinic's records).",
     "409": "Conflicts with the current state (e.g. an identifier already in use).",
+    "412": "If-Match names an old version: re-read and retry.",
     "413": "Request body too large.",
     "415": "Send `Content-Type: application/json`.",
     "422": "Well-formed but cannot be processed.",

@@ -8,7 +8,9 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
-from intake.models import Patient
+from intake.batteries import FORMS, WORK_STATUSES
+from intake.models import AdministrativeGender, FlagEvent, Intake, IntakeRevision, Patient, ReferralFlag
+from intake.services.intakes import IntakeAnswers, IntakeOutcome, PatientRef
 
 from .fields import CleanCharField, StrictModelSerializer, StrictSerializer
 
@@ -58,3 +60,246 @@ class PatientSerializer(StrictModelSerializer):
 def identifier_pairs(validated: dict[str, Any]) -> list[tuple[str, str]] | None:
     items = validated.get("identifiers")
     return None if items is None else [(i["system"], i["value"]) for i in items]
+
+
+# --- Intakes -----------------------------------------------------------------------------------
+
+
+class IntakePatientSerializer(StrictSerializer):
+    """Who the intake is for: `id`, or `identifier` (plus demographics to register a new patient)."""
+
+    id = serializers.UUIDField(required=False)
+    identifier = IdentifierSerializer(required=False)
+    family_name = CleanCharField(max_length=100, required=False)
+    given_name = CleanCharField(max_length=100, required=False)
+    birth_date = serializers.DateField(required=False)
+    gender = serializers.ChoiceField(choices=AdministrativeGender.choices, required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("id" in attrs) == ("identifier" in attrs):
+            raise serializers.ValidationError("Give exactly one of `id` or `identifier`.")
+        demographics = {
+            k: attrs[k] for k in ("family_name", "given_name", "birth_date", "gender") if k in attrs
+        }
+        if "id" in attrs and demographics:
+            raise serializers.ValidationError(
+                "Demographics go with `identifier` (to register a new patient)."
+            )
+        if demographics:
+            missing = [k for k in ("family_name", "given_name", "birth_date") if k not in demographics]
+            if missing:
+                raise serializers.ValidationError(
+                    {k: ["Required to register a new patient."] for k in missing}
+                )
+        return attrs
+
+
+class IntakeAnswersSerializer(StrictSerializer):
+    form = serializers.ChoiceField(choices=sorted(FORMS), help_text="Intake form code, e.g. `lbp-initial`.")
+    completed_at = serializers.DateTimeField(
+        help_text="When the patient completed it (ISO 8601 with offset)."
+    )
+    responses = serializers.DictField(
+        child=serializers.DictField(),
+        help_text='Raw answers per instrument code: `{"phq9": {"q1": 0, …}, "red_flags": {…}}`.',
+    )
+    pain_duration_weeks = serializers.IntegerField(
+        min_value=0, max_value=5200, required=False, allow_null=True
+    )
+    work_status = serializers.ChoiceField(choices=WORK_STATUSES, required=False)
+    medications = serializers.ListField(
+        child=CleanCharField(max_length=200), max_length=100, required=False, help_text="Medicine names."
+    )
+
+    def validate_completed_at(self, value: datetime.datetime) -> datetime.datetime:
+        if value > timezone.now() + datetime.timedelta(minutes=5):
+            raise serializers.ValidationError("completed_at is in the future.")
+        return value
+
+    def to_answers(self) -> IntakeAnswers:
+        data = self.validated_data
+        return IntakeAnswers(
+            form=data["form"],
+            completed_at=data["completed_at"],
+            responses=data["responses"],
+            pain_duration_weeks=data.get("pain_duration_weeks"),
+            work_status=data.get("work_status", ""),
+            medications=data.get("medications"),
+        )
+
+
+class IntakeCreateSerializer(IntakeAnswersSerializer):
+    patient = IntakePatientSerializer()
+
+    def to_patient_ref(self) -> PatientRef:
+        ref = self.validated_data["patient"]
+        identifier = ref.get("identifier") or {}
+        demographics = {k: ref[k] for k in ("family_name", "given_name", "birth_date", "gender") if k in ref}
+        return PatientRef(
+            id=ref.get("id"),
+            system=identifier.get("system"),
+            value=identifier.get("value"),
+            demographics=demographics or None,
+        )
+
+
+class IntakeRevisionCreateSerializer(IntakeAnswersSerializer):
+    reason = CleanCharField(max_length=2000, help_text="Why the answers are being corrected.")
+
+
+class FlagSummarySerializer(serializers.ModelSerializer):
+    revision = serializers.IntegerField(source="revision.number", read_only=True)
+
+    class Meta:
+        model = ReferralFlag
+        fields = ["id", "kind", "priority", "status", "due_at", "revision", "version"]
+
+
+class IntakeSerializer(serializers.Serializer):
+    """An intake at one revision: raw answers, scores, stratification and its referral flags."""
+
+    id = serializers.UUIDField(source="intake.id")
+    patient = serializers.UUIDField(source="intake.patient_id")
+    form = serializers.CharField(source="intake.form_code")
+    form_version = serializers.CharField(source="intake.form_version")
+    revision = serializers.IntegerField(source="revision.number")
+    source = serializers.CharField(source="revision.source")  # type: ignore[assignment]
+    completed_at = serializers.DateTimeField(source="revision.completed_at")
+    created_at = serializers.DateTimeField(source="intake.created_at")
+    responses = serializers.JSONField(source="revision.responses")
+    pain_duration_weeks = serializers.IntegerField(source="revision.pain_duration_weeks", allow_null=True)
+    work_status = serializers.CharField(source="revision.work_status")
+    medications = serializers.ListField(child=serializers.CharField(), source="revision.medications")
+    scores = serializers.SerializerMethodField(
+        help_text="Per instrument: instrument, version, total, subscales, band, flags, missing, "
+        "scorable, prorated."
+    )
+    stratification = serializers.JSONField(
+        source="stratification.result",
+        help_text="ruleset, back_care, psychological_therapy, combined_care, pathway_on_hold, persistent, "
+        "urgent, reasons (rule + evidence), flags, medications.",
+    )
+    flags = FlagSummarySerializer(many=True)
+
+    def get_scores(self, outcome: IntakeOutcome) -> dict[str, Any]:
+        return {row.instrument: row.result for row in outcome.scores}
+
+
+class IntakeListSerializer(serializers.ModelSerializer):
+    form = serializers.CharField(source="form_code")
+    revision = serializers.IntegerField(source="current_revision.number")
+
+    class Meta:
+        model = Intake
+        fields = ["id", "patient", "form", "form_version", "revision", "completed_at", "created_at"]
+
+
+class IntakeRevisionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = IntakeRevision
+        fields = [
+            "number",
+            "completed_at",
+            "source",
+            "reason",
+            "responses",
+            "pain_duration_weeks",
+            "work_status",
+            "medications",
+            "created_at",
+            "created_by",
+        ]
+
+
+# --- Flags -------------------------------------------------------------------------------------
+
+
+class FlagEventSerializer(serializers.ModelSerializer):
+    assignee = serializers.IntegerField(source="assignee_id_after", allow_null=True)
+
+    class Meta:
+        model = FlagEvent
+        fields = ["action", "from_status", "to_status", "assignee", "note", "actor", "at"]
+
+
+class FlagSerializer(serializers.ModelSerializer):
+    revision = serializers.IntegerField(source="revision.number", read_only=True)
+    is_overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReferralFlag
+        fields = [
+            "id",
+            "kind",
+            "priority",
+            "status",
+            "due_at",
+            "is_overdue",
+            "assignee",
+            "patient",
+            "intake",
+            "revision",
+            "reasons",
+            "status_reason",
+            "escalated_at",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_is_overdue(self, flag: ReferralFlag) -> bool:
+        return flag.is_active and flag.due_at < timezone.now()
+
+
+class FlagDetailSerializer(FlagSerializer):
+    events = FlagEventSerializer(many=True, read_only=True)
+
+    class Meta(FlagSerializer.Meta):
+        fields = [*FlagSerializer.Meta.fields, "events"]
+
+
+class FlagNoteSerializer(StrictSerializer):
+    note = CleanCharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class FlagDismissSerializer(StrictSerializer):
+    reason = CleanCharField(max_length=2000, help_text="Why the flag needs no action.")
+
+
+class FlagAssignSerializer(StrictSerializer):
+    assignee = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Staff user id; omit to assign yourself (staff sessions)."
+    )
+    note = CleanCharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class TrajectoryChangeSerializer(serializers.Serializer):
+    absolute = serializers.CharField()
+    relative_percent = serializers.CharField(allow_null=True)
+    verdict = serializers.CharField(
+        allow_null=True, help_text="improved, worsened, no_reliable_change or null."
+    )
+    mcid = serializers.JSONField(allow_null=True)
+
+
+class TrajectoryPointSerializer(serializers.Serializer):
+    intake = serializers.UUIDField()
+    revision = serializers.IntegerField()
+    completed_at = serializers.DateTimeField()
+    version = serializers.CharField()
+    total = serializers.JSONField(
+        help_text="Integer, or a 2-decimal string for ODI and PEG; null if not scorable."
+    )
+    subscales = serializers.JSONField()
+    band = serializers.CharField(allow_null=True)
+    flags = serializers.ListField(child=serializers.CharField())
+    missing = serializers.ListField(child=serializers.CharField())
+    scorable = serializers.BooleanField()
+    prorated = serializers.BooleanField()
+    change_from_baseline = TrajectoryChangeSerializer(allow_null=True)
+    change_from_previous = TrajectoryChangeSerializer(allow_null=True)
+
+
+class TrajectorySerializer(serializers.Serializer):
+    patient = serializers.UUIDField()
+    instruments = serializers.DictField(child=TrajectoryPointSerializer(many=True))

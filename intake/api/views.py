@@ -2,22 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from intake.models import Patient
+from intake.errors import StaleVersion
+from intake.models import Intake, IntakeSource, Patient, ReferralFlag
+from intake.selectors.intakes import flag_queryset, intake_outcome, intake_queryset, patient_trajectory
 from intake.selectors.patients import patient_queryset
+from intake.services.flags import flag_transition
+from intake.services.idempotency import check_key, idempotent_call
+from intake.services.intakes import intake_revise, intake_submit
 from intake.services.patients import patient_create, patient_set_active, patient_update
 
-from .filters import PatientFilter
+from .filters import FlagFilter, IntakeFilter, PatientFilter
+from .pagination import FlagCursorPagination
 from .permissions import get_actor
-from .serializers import PatientSerializer, identifier_pairs
+from .serializers import (
+    FlagAssignSerializer,
+    FlagDetailSerializer,
+    FlagDismissSerializer,
+    FlagNoteSerializer,
+    FlagSerializer,
+    IntakeCreateSerializer,
+    IntakeListSerializer,
+    IntakeRevisionCreateSerializer,
+    IntakeRevisionSerializer,
+    IntakeSerializer,
+    PatientSerializer,
+    TrajectorySerializer,
+    identifier_pairs,
+)
 
 PATIENT_EXAMPLE = OpenApiExample(
     "New patient",
@@ -49,6 +72,7 @@ class PatientViewSet(
     """Patients of the caller's clinic. Patients are deactivated, never deleted."""
 
     scope_resource = "patients"
+    action_scopes = {"trajectory": "intakes:read"}
     serializer_class = PatientSerializer
     filterset_class = PatientFilter
     lookup_value_converter = "uuid"
@@ -87,8 +111,277 @@ class PatientViewSet(
         patient = patient_set_active(patient=self.get_object(), is_active=False)
         return Response(self.get_serializer(patient).data, status=status.HTTP_200_OK)
 
+    @extend_schema(
+        summary="Scores over time per instrument, with change from baseline and previous (MCID verdict)",
+        responses=TrajectorySerializer,
+    )
+    @action(detail=True, methods=["get"])
+    def trajectory(self, request: Request, pk: str | None = None) -> Response:
+        patient = self.get_object()
+        return Response({"patient": str(patient.pk), "instruments": patient_trajectory(patient=patient)})
+
     @extend_schema(request=None, responses=PatientSerializer, summary="Reactivate a patient")
     @action(detail=True, methods=["post"])
     def reactivate(self, request: Request, pk: str | None = None) -> Response:
         patient = patient_set_active(patient=self.get_object(), is_active=True)
         return Response(self.get_serializer(patient).data, status=status.HTTP_200_OK)
+
+
+# --- Intakes -----------------------------------------------------------------------------------
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Makes retries safe: the same key and body replay the original response "
+    "(header `Idempotent-Replayed: true`); the same key with another body is 422. Kept 48 hours.",
+)
+
+INTAKE_EXAMPLE = OpenApiExample(
+    "lbp-initial for a known MRN",
+    request_only=True,
+    value={
+        "patient": {"identifier": {"system": "urn:oid:2.16.840.1.113883.19.5", "value": "MRN-0042"}},
+        "form": "lbp-initial",
+        "completed_at": "2026-11-24T09:30:00Z",
+        "responses": {
+            "nrs": {"pain": 7},
+            "peg": {"p": 7, "e": 6, "g": 6},
+            "odi": {f"s{i}": 2 for i in range(1, 11)},
+            "startback": {"q1": 1, "q2": 0, "q3": 1, "q4": 1, "q5": 1, "q6": 1, "q7": 1, "q8": 0, "q9": 3},
+            "phq9": {"q1": 1, "q2": 2, "q3": 2, "q4": 2, "q5": 1, "q6": 1, "q7": 1, "q8": 0, "q9": 0},
+            "gad7": {"q1": 2, "q2": 1, "q3": 2, "q4": 1, "q5": 0, "q6": 1, "q7": 1},
+            "pcs": {f"q{i}": 2 for i in range(1, 14)},
+            "isi": {"q1": 2, "q2": 2, "q3": 1, "q4": 3, "q5": 1, "q6": 2, "q7": 2},
+            "red_flags": {"saddle_anaesthesia": False, "bladder_dysfunction": False, "fever": False},
+        },
+        "pain_duration_weeks": 20,
+        "work_status": "working_part_time",
+        "medications": ["tapentadol", "carisoprodol"],
+    },
+)
+
+
+def _run_idempotently(request: Request, perform: Callable[[], tuple[int, Any]]) -> Response:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        status_code, body = perform()
+        replayed = False
+    else:
+        stored = idempotent_call(
+            actor=get_actor(request).label, key=check_key(key), request_data=request.data, perform=perform
+        )
+        status_code, body, replayed = stored.status, stored.body, stored.replayed
+    response = Response(body, status=status_code)
+    if status_code == status.HTTP_201_CREATED:
+        response["Location"] = f"/api/v1/intakes/{body['id']}/"
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List intakes", responses=IntakeListSerializer),
+)
+class IntakeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Intakes of the caller's clinic: submit, read, and correct through revisions."""
+
+    scope_resource = "intakes"
+    filterset_class = IntakeFilter
+    lookup_value_converter = "uuid"
+    problem_statuses = ("409", "422")
+    serializer_class = IntakeListSerializer
+
+    def get_queryset(self) -> QuerySet[Intake]:
+        if getattr(self, "swagger_fake_view", False):
+            return Intake.objects.none()
+        return intake_queryset(clinic=get_actor(self.request).clinic)
+
+    @extend_schema(
+        summary="Submit an intake: scores, stratification and referral flags in the response",
+        request=IntakeCreateSerializer,
+        responses={201: IntakeSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+        examples=[INTAKE_EXAMPLE],
+    )
+    def create(self, request: Request) -> Response:
+        actor = get_actor(request)
+
+        def perform() -> tuple[int, Any]:
+            serializer = IntakeCreateSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            outcome = intake_submit(
+                actor=actor,
+                patient=serializer.to_patient_ref(),
+                answers=serializer.to_answers(),
+                source=IntakeSource.API,
+            )
+            return status.HTTP_201_CREATED, IntakeSerializer(outcome).data
+
+        return _run_idempotently(request, perform)
+
+    @extend_schema(
+        summary="Get an intake (current revision, or ?revision=N)",
+        parameters=[OpenApiParameter("revision", OpenApiTypes.INT, description="A revision number.")],
+        responses=IntakeSerializer,
+    )
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        intake = self.get_object()
+        revision = None
+        if "revision" in request.query_params:
+            number = request.query_params["revision"]
+            revision = intake.revisions.filter(number=int(number)).first() if number.isdigit() else None
+            if revision is None:
+                raise NotFound("No such revision of this intake.")
+        return Response(IntakeSerializer(intake_outcome(intake=intake, revision=revision)).data)
+
+    @extend_schema(methods=["GET"], summary="Revision history", responses=IntakeRevisionSerializer(many=True))
+    @extend_schema(
+        methods=["POST"],
+        summary="Correct an intake: store a new revision, re-score, re-stratify",
+        request=IntakeRevisionCreateSerializer,
+        responses={201: IntakeSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @action(detail=True, methods=["get", "post"])
+    def revisions(self, request: Request, pk: str | None = None) -> Response:
+        intake = self.get_object()
+        if request.method == "GET":
+            return Response(IntakeRevisionSerializer(intake.revisions.order_by("number"), many=True).data)
+        actor = get_actor(request)
+
+        def perform() -> tuple[int, Any]:
+            serializer = IntakeRevisionCreateSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            outcome = intake_revise(
+                actor=actor,
+                intake=intake,
+                answers=serializer.to_answers(),
+                reason=serializer.validated_data["reason"],
+                source=IntakeSource.API,
+            )
+            return status.HTTP_201_CREATED, IntakeSerializer(outcome).data
+
+        return _run_idempotently(request, perform)
+
+
+# --- Referral flags ----------------------------------------------------------------------------
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The ETag you last read; a flag changed since then gives 412.",
+)
+
+
+def _etag(flag: ReferralFlag) -> str:
+    return f'"{flag.version}"'
+
+
+def _expected_version(request: Request) -> int | None:
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise StaleVersion('If-Match must be an ETag this API returned, e.g. "3".', path="If-Match")
+    return int(value)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Worklist: referral flags by urgency, then due time"),
+)
+class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Referral flags of the caller's clinic, most urgent first."""
+
+    scope_resource = "flags"
+    filterset_class = FlagFilter
+    serializer_class = FlagSerializer
+    lookup_value_converter = "uuid"
+    pagination_class = FlagCursorPagination
+    problem_statuses = ("409", "412")
+
+    def get_queryset(self) -> QuerySet[ReferralFlag]:
+        if getattr(self, "swagger_fake_view", False):
+            return ReferralFlag.objects.none()
+        return flag_queryset(clinic=get_actor(self.request).clinic)
+
+    @extend_schema(summary="Get a flag with its history (ETag header)", responses=FlagDetailSerializer)
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        flag = self.get_object()
+        if request.headers.get("If-None-Match") == _etag(flag):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": _etag(flag)})
+        return Response(FlagDetailSerializer(flag).data, headers={"ETag": _etag(flag)})
+
+    def _transition(self, request: Request, action_name: str, **kwargs: Any) -> Response:
+        flag = self.get_object()  # 404 for other clinics' flags
+        updated = flag_transition(
+            actor=get_actor(request),
+            flag_id=flag.pk,
+            action=action_name,
+            expected_version=_expected_version(request),
+            **kwargs,
+        )
+        return Response(FlagDetailSerializer(updated).data, headers={"ETag": _etag(updated)})
+
+    @extend_schema(
+        summary="Acknowledge (open → acknowledged)",
+        request=FlagNoteSerializer,
+        parameters=[IF_MATCH],
+        responses=FlagDetailSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request: Request, pk: str | None = None) -> Response:
+        body = _validated(FlagNoteSerializer, request)
+        return self._transition(request, "acknowledge", note=body["note"])
+
+    @extend_schema(
+        summary="Assign to a staff member (yourself by default)",
+        request=FlagAssignSerializer,
+        parameters=[IF_MATCH],
+        responses=FlagDetailSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def assign(self, request: Request, pk: str | None = None) -> Response:
+        body = _validated(FlagAssignSerializer, request)
+        return self._transition(request, "assign", assignee_id=body.get("assignee"), note=body["note"])
+
+    @extend_schema(
+        summary="Start work (→ in_progress)",
+        request=FlagNoteSerializer,
+        parameters=[IF_MATCH],
+        responses=FlagDetailSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def start(self, request: Request, pk: str | None = None) -> Response:
+        body = _validated(FlagNoteSerializer, request)
+        return self._transition(request, "start", note=body["note"])
+
+    @extend_schema(
+        summary="Close (done)",
+        request=FlagNoteSerializer,
+        parameters=[IF_MATCH],
+        responses=FlagDetailSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: str | None = None) -> Response:
+        body = _validated(FlagNoteSerializer, request)
+        return self._transition(request, "close", note=body["note"])
+
+    @extend_schema(
+        summary="Dismiss with a reason",
+        request=FlagDismissSerializer,
+        parameters=[IF_MATCH],
+        responses=FlagDetailSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def dismiss(self, request: Request, pk: str | None = None) -> Response:
+        body = _validated(FlagDismissSerializer, request)
+        return self._transition(request, "dismiss", note=body["reason"])
+
+
+def _validated(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data if request.data else {})
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

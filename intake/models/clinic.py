@@ -5,11 +5,25 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from intake.batteries import DEFAULT_FORMS
+
+
+def _default_forms() -> list[str]:
+    return list(DEFAULT_FORMS)
+
 
 class Clinic(models.Model):
     slug = models.SlugField(max_length=50, unique=True)
     name = models.CharField(max_length=200)
     is_active = models.BooleanField(default=True)
+    enabled_forms = models.JSONField(default=_default_forms, help_text="Intake form codes this clinic uses.")
+    # Referral flag due times (INSTRUMENTS.md section 23 defaults: 1 hour, 24 hours, 5 working days).
+    emergency_due_within_minutes = models.PositiveIntegerField(default=60)
+    urgent_due_within_hours = models.PositiveIntegerField(default=24)
+    routine_due_within_working_days = models.PositiveIntegerField(default=5)
+    timezone = models.CharField(
+        max_length=50, default="UTC", help_text="IANA zone for working-day due times."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
