@@ -2,10 +2,75 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
+from django.db import DatabaseError
+
+from intake.services import delivery, escalation, notifications, restratify
 
 
 @shared_task(name="intake.ping", acks_late=True, time_limit=10, soft_time_limit=5)
 def ping() -> str:
     """Health task: proves a broker → worker → result-backend round trip."""
     return "pong"
+
+
+# --- Outbox, webhooks, notifications, escalation, re-stratification (docs/delivery.md) ----------
+# Every task takes ids, is idempotent (safe to run twice, or concurrently), acknowledges late and
+# retries a bounded number of times on database errors only; HTTP failures of a webhook follow
+# the delivery's own schedule in the database (intake.services.delivery.retry_delay).
+
+_DB_RETRY: dict[str, Any] = {
+    "acks_late": True,
+    "autoretry_for": (DatabaseError,),
+    "max_retries": 5,
+    "retry_backoff": 2,
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+    "ignore_result": True,
+}
+
+
+@shared_task(name="intake.outbox.dispatch", time_limit=120, soft_time_limit=100, **_DB_RETRY)
+def dispatch_events(seqs: list[int]) -> None:
+    """Fan outbox events out to webhook deliveries and notifications."""
+    for seq in seqs:
+        delivery.outbox_dispatch(seq=seq)
+
+
+@shared_task(name="intake.webhooks.deliver", time_limit=30, soft_time_limit=20, **_DB_RETRY)
+def deliver_webhook(delivery_id: str) -> None:
+    """One attempt at a webhook delivery; schedules the next one when it is due soon."""
+    delay = delivery.delivery_attempt(delivery_id=delivery_id)
+    if delay is not None:
+        delivery.enqueue(deliver_webhook, delivery_id, countdown=delay, log_ids=f"delivery {delivery_id}")
+
+
+@shared_task(name="intake.outbox.sweep", time_limit=120, soft_time_limit=100, **_DB_RETRY)
+def sweep_outbox() -> None:
+    """Beat: re-send undispatched events, overdue deliveries and unsent notifications."""
+    delivery.outbox_sweep()
+
+
+@shared_task(name="intake.notifications.send", time_limit=60, soft_time_limit=50, **_DB_RETRY)
+def send_notification(notification_id: int) -> None:
+    notifications.notification_send(notification_id=notification_id)
+
+
+@shared_task(name="intake.notifications.routine_digest", time_limit=600, soft_time_limit=540, **_DB_RETRY)
+def routine_digest() -> None:
+    """Beat, daily: one digest email per clinic with new routine flags."""
+    for clinic_id in notifications.clinics_with_undigested_flags():
+        notifications.routine_digest_send(clinic_id=clinic_id)
+
+
+@shared_task(name="intake.flags.escalate_overdue", time_limit=300, soft_time_limit=270, **_DB_RETRY)
+def escalate_overdue() -> None:
+    """Beat: escalate open flags past their due time (each once)."""
+    escalation.flags_escalate_overdue()
+
+
+@shared_task(name="intake.restratify.batch", time_limit=600, soft_time_limit=540, **_DB_RETRY)
+def restratify_batch(batch_id: int) -> None:
+    restratify.restratify_batch(batch_id=batch_id)

@@ -26,5 +26,13 @@ def outbox_event(
 
 
 def outbox_record(events: Iterable[OutboxEvent]) -> list[OutboxEvent]:
-    """Store events in the caller's transaction (one INSERT)."""
-    return OutboxEvent.objects.bulk_create(list(events))
+    """Store events in the caller's transaction (one INSERT); a worker fans them out after commit.
+
+    If the broker is down at commit the request still succeeds: the rows stay undispatched and
+    the beat sweeper (intake.services.delivery.outbox_sweep) sends them later.
+    """
+    from .delivery import outbox_dispatch_on_commit
+
+    stored = OutboxEvent.objects.bulk_create(list(events))
+    outbox_dispatch_on_commit([event.seq for event in stored if event.seq is not None])
+    return stored

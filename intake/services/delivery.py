@@ -1,0 +1,506 @@
+"""Getting outbox events out: fan-out to webhook subscriptions, signed HTTP deliveries with
+retries and dead letters, and the sweeper that re-sends whatever a lost message left behind.
+
+Guarantee: at-least-once. The outbox row is written with the change; a Celery message is only a
+hint to act now. If the broker is down at commit, or a worker dies mid-task, the beat sweeper
+finds the undispatched event or the overdue delivery and sends it again. Receivers deduplicate
+on `webhook-id` (the event id), which never changes across attempts.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import random
+import socket
+import ssl
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from intake.models import (
+    ACTIVE_STATUSES,
+    DeliveryStatus,
+    FlagNotification,
+    NotificationKind,
+    OutboxEvent,
+    Priority,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookFormat,
+    WebhookSubscription,
+)
+
+from .outbox import FLAG_CREATED, FLAG_UPDATED, INTAKE_SCORED
+from .ssrf import Target, TargetUnresolvable, UnsafeWebhookTarget, resolve_target
+from .webhook_signature import sign
+
+logger = logging.getLogger(__name__)
+
+EVENT_TYPES = (INTAKE_SCORED, FLAG_CREATED, FLAG_UPDATED)
+USER_AGENT = "clinic-intake-webhooks/1"
+# Keep a message's countdown short: Redis holds ETA messages in the worker, and the sweeper
+# picks up anything due later anyway.
+MAX_COUNTDOWN_SECONDS = 300.0
+# A delivery waiting for an earlier event of the same subject is looked at again after this.
+ORDER_WAIT_SECONDS = 1.0
+SWEEP_LIMIT = 1000
+# Publishing must not hold up a request when the broker is down: no retry loop (kombu's default
+# retries for about a second per message); the outbox row waits for the sweeper instead.
+
+
+# --- enqueueing (never raises into the caller) ---------------------------------------------------
+
+
+def enqueue(task: Any, *args: Any, countdown: float | None = None, log_ids: str = "") -> bool:
+    """Publish a task; on a broker failure log it and return False (the sweeper will re-send)."""
+    try:
+        task.apply_async(args=args, countdown=countdown, retry=False)
+    except Exception as exc:  # noqa: BLE001 - any publish failure is left to the sweeper, by design
+        logger.warning(
+            "could not enqueue %s (%s); the outbox sweeper will re-send it: %s",
+            task.name,
+            log_ids,
+            type(exc).__name__,
+        )
+        return False
+    return True
+
+
+def outbox_dispatch_on_commit(seqs: list[int]) -> None:
+    """After the current transaction commits, ask a worker to fan these events out."""
+    if not seqs:
+        return
+    from intake.tasks import dispatch_events
+
+    transaction.on_commit(lambda: enqueue(dispatch_events, seqs, log_ids=f"outbox seq {seqs}"))
+
+
+# --- fan-out ------------------------------------------------------------------------------------
+
+
+def _subscribed(event: OutboxEvent) -> list[WebhookSubscription]:
+    # Filtered in Python: a clinic has a handful of subscriptions, and JSON `contains` is not
+    # available on SQLite. A subscription receives the events that occur after it was created.
+    candidates = WebhookSubscription.objects.filter(
+        clinic_id=event.clinic_id, is_active=True, created_at__lte=event.occurred_at
+    )
+    return [sub for sub in candidates if event.event_type in sub.event_types]
+
+
+def _immediate_notification(event: OutboxEvent) -> FlagNotification | None:
+    """Emergency and urgent flags are emailed to coordinators at once (routine: daily digest)."""
+    if event.event_type not in (FLAG_CREATED, FLAG_UPDATED):
+        return None
+    payload = event.payload
+    if payload.get("priority") not in (Priority.EMERGENCY, Priority.URGENT):
+        return None
+    if payload.get("status") not in ACTIVE_STATUSES:
+        return None
+    return FlagNotification(flag_id=payload["flag_id"], kind=NotificationKind.IMMEDIATE)
+
+
+def outbox_dispatch(*, seq: int) -> None:
+    """Fan one event out: a delivery per matching subscription, a notification if due. Idempotent."""
+    from intake.tasks import deliver_webhook, send_notification
+
+    with transaction.atomic():
+        event = OutboxEvent.objects.select_for_update().filter(seq=seq).first()
+        if event is None:
+            logger.info("outbox seq %s not found (nothing to dispatch)", seq)
+            return
+        if event.dispatched_at is None:
+            WebhookDelivery.objects.bulk_create(
+                [WebhookDelivery(event=event, subscription=sub) for sub in _subscribed(event)],
+                ignore_conflicts=True,
+            )
+            notification = _immediate_notification(event)
+            if notification is not None:
+                FlagNotification.objects.bulk_create([notification], ignore_conflicts=True)
+            OutboxEvent.objects.filter(seq=seq).update(dispatched_at=timezone.now())
+        delivery_ids = list(
+            WebhookDelivery.objects.filter(event=event, status=DeliveryStatus.PENDING).values_list(
+                "pk", flat=True
+            )
+        )
+        notification_ids: list[int] = []
+        if event.event_type in (FLAG_CREATED, FLAG_UPDATED):
+            notification_ids = list(
+                FlagNotification.objects.filter(
+                    flag_id=event.payload["flag_id"], kind=NotificationKind.IMMEDIATE, sent_at=None
+                ).values_list("pk", flat=True)
+            )
+
+        def publish() -> None:
+            for delivery_id in delivery_ids:
+                enqueue(deliver_webhook, str(delivery_id), log_ids=f"event {event.event_id}")
+            for notification_id in notification_ids:
+                enqueue(send_notification, notification_id, log_ids=f"event {event.event_id}")
+
+        transaction.on_commit(publish)
+    logger.info(
+        "dispatched event %s (%s) to %d deliveries", event.event_id, event.event_type, len(delivery_ids)
+    )
+
+
+# --- the request ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status_code: int | None
+    latency_ms: int
+    error: str = ""
+
+    @property
+    def delivered(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+    @property
+    def retryable(self) -> bool:
+        """Timeouts, connection errors, 408, 429 and 5xx are worth another try; other answers not."""
+        if self.status_code is None:
+            return True
+        return self.status_code in (408, 429) or self.status_code >= 500
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Plain HTTP to the address we checked (tests and allow-listed local receivers only)."""
+
+    def __init__(self, target: Target, *, connect_timeout: float, read_timeout: float) -> None:
+        super().__init__(target.host, target.port, timeout=connect_timeout)
+        self._address = target.address
+        self._read_timeout = read_timeout
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock.settimeout(self._read_timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """TLS to the address we checked, with SNI and certificate checks against the URL's host."""
+
+    def __init__(self, target: Target, *, connect_timeout: float, read_timeout: float) -> None:
+        super().__init__(
+            target.host, target.port, timeout=connect_timeout, context=ssl.create_default_context()
+        )
+        self._address = target.address
+        self._read_timeout = read_timeout
+
+    def connect(self) -> None:
+        raw = socket.create_connection((self._address, self.port), self.timeout)
+        raw.settimeout(self._read_timeout)
+        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)  # type: ignore[attr-defined]
+
+
+def http_post(url: str, *, body: bytes, headers: dict[str, str]) -> Outcome:
+    """POST once: resolve and check the target, connect to that address, never follow redirects."""
+    started = time.monotonic()
+
+    def elapsed() -> int:
+        return int((time.monotonic() - started) * 1000)
+
+    try:
+        target = resolve_target(url)
+    except TargetUnresolvable as exc:
+        return Outcome(None, elapsed(), f"dns: {exc}")
+    except UnsafeWebhookTarget as exc:
+        return Outcome(0, elapsed(), f"refused: {exc}")  # 0: not sent, and never retried
+    connection_class = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+    connection = connection_class(
+        target,
+        connect_timeout=settings.WEBHOOK_CONNECT_TIMEOUT_SECONDS,
+        read_timeout=settings.WEBHOOK_READ_TIMEOUT_SECONDS,
+    )
+    try:
+        connection.request("POST", target.path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read(4096)  # drain a little; the receiver's answer is not stored (may hold PHI)
+        status = response.status
+    except TimeoutError:
+        return Outcome(None, elapsed(), "timeout")
+    except (OSError, http.client.HTTPException) as exc:
+        return Outcome(None, elapsed(), f"connection: {type(exc).__name__}")
+    finally:
+        connection.close()
+    error = ""
+    if 300 <= status < 400:
+        error = "redirect not followed"
+    elif status >= 400:
+        error = f"HTTP {status}"
+    return Outcome(status, elapsed(), error)
+
+
+# --- rendering and signing ---------------------------------------------------------------------
+
+
+def event_body(event: OutboxEvent, *, format: str) -> bytes:
+    """The delivered document: a JSON event, or a FHIR Bundle for `fhir` subscriptions."""
+    if format == WebhookFormat.FHIR:
+        from .fhir_events import event_bundle
+
+        document: dict[str, Any] = event_bundle(event)
+    else:
+        document = {
+            "id": str(event.event_id),
+            "type": event.event_type,
+            "occurred_at": event.occurred_at.isoformat(),
+            "seq": event.seq,
+            "data": event.payload,
+        }
+    return json.dumps(document, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
+
+
+def signed_headers(
+    *,
+    secret: str,
+    event_id: str,
+    body: bytes,
+    timestamp: int | None = None,
+    content_type: str = "application/json",
+) -> dict[str, str]:
+    """Standard Webhooks headers: `webhook-id` is the event id, the same on every attempt."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    return {
+        "Content-Type": content_type,
+        "User-Agent": USER_AGENT,
+        "webhook-id": event_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": sign(secret=secret, msg_id=event_id, timestamp=timestamp, body=body),
+    }
+
+
+# --- retry schedule ----------------------------------------------------------------------------
+
+
+def retry_delay(attempts_made: int) -> float | None:
+    """Seconds to wait after the `attempts_made`-th failed try, or None when it is time to give up.
+
+    Exponential-ish steps from WEBHOOK_RETRY_SCHEDULE, each shortened by up to
+    WEBHOOK_RETRY_JITTER (so receivers recovering from an outage are not hit all at once).
+    """
+    schedule: list[float] = list(settings.WEBHOOK_RETRY_SCHEDULE)
+    if attempts_made < 1 or attempts_made > len(schedule):
+        return None
+    jitter = min(max(settings.WEBHOOK_RETRY_JITTER, 0.0), 1.0)
+    return schedule[attempts_made - 1] * (1 - jitter * random.random())
+
+
+# --- one attempt -------------------------------------------------------------------------------
+
+
+def _claim(delivery_id: uuid.UUID | str) -> bool:
+    """Take a due delivery for this worker (lease = WEBHOOK_DELIVERY_LEASE_SECONDS)."""
+    now = timezone.now()
+    lease = now + timedelta(seconds=settings.WEBHOOK_DELIVERY_LEASE_SECONDS)
+    return bool(
+        WebhookDelivery.objects.filter(
+            pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+        ).update(next_attempt_at=lease)
+    )
+
+
+def _waits_for_earlier(delivery: WebhookDelivery) -> bool:
+    """True while an earlier event about the same subject is not yet delivered to this subscription:
+    receivers never see a flag's update before its creation (dead letters do not block)."""
+    event = delivery.event
+    earlier = Q(event__seq__lt=event.seq, event__subject_type=event.subject_type) & Q(
+        event__subject_id=event.subject_id
+    )
+    if (
+        WebhookDelivery.objects.filter(
+            subscription_id=delivery.subscription_id, status=DeliveryStatus.PENDING
+        )
+        .filter(earlier)
+        .exists()
+    ):
+        return True
+    return (
+        OutboxEvent.objects.filter(
+            dispatched_at=None,
+            clinic_id=event.clinic_id,
+            seq__lt=event.seq,
+            subject_type=event.subject_type,
+            subject_id=event.subject_id,
+        )
+        .filter(event_type__in=delivery.subscription.event_types)
+        .exists()
+    )
+
+
+def delivery_attempt(*, delivery_id: uuid.UUID | str) -> float | None:
+    """Make one attempt at a due delivery; returns the seconds until the next try, if one is due soon.
+
+    Does nothing (None) when the delivery is not due or another worker holds it.
+    """
+    if not _claim(delivery_id):
+        return None
+    delivery = WebhookDelivery.objects.select_related("subscription", "event").get(pk=delivery_id)
+    subscription, event = delivery.subscription, delivery.event
+    if not subscription.is_active:
+        _finish(delivery, Outcome(0, 0, "subscription inactive"), count_attempt=False)
+        return None
+    if _waits_for_earlier(delivery):
+        later = timezone.now() + timedelta(seconds=ORDER_WAIT_SECONDS)
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=later, enqueued_at=later)
+        return ORDER_WAIT_SECONDS
+    body = event_body(event, format=subscription.format)
+    headers = signed_headers(
+        secret=subscription.secret,
+        event_id=str(event.event_id),
+        body=body,
+        content_type="application/fhir+json"
+        if subscription.format == WebhookFormat.FHIR
+        else "application/json",
+    )
+    outcome = http_post(subscription.url, body=body, headers=headers)
+    delay = _finish(delivery, outcome)
+    logger.info(
+        "webhook event %s → subscription %s: %s in %d ms",
+        event.event_id,
+        subscription.pk,
+        outcome.status_code or outcome.error,
+        outcome.latency_ms,
+    )
+    return delay
+
+
+def _finish(delivery: WebhookDelivery, outcome: Outcome, *, count_attempt: bool = True) -> float | None:
+    """Record the attempt and decide: delivered, try again later, or dead-letter."""
+    now = timezone.now()
+    delay: float | None = None
+    with transaction.atomic():
+        current = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+        if count_attempt:
+            current.attempt_count += 1
+            WebhookAttempt.objects.create(
+                delivery=current,
+                number=current.attempt_count,
+                attempted_at=now,
+                status_code=outcome.status_code or None,
+                latency_ms=outcome.latency_ms,
+                error=outcome.error[:300],
+            )
+        current.last_status_code = outcome.status_code or None
+        current.last_error = outcome.error[:300]
+        if current.status == DeliveryStatus.DELIVERED:
+            pass  # a slower duplicate attempt must not undo a success
+        elif outcome.delivered:
+            current.status = DeliveryStatus.DELIVERED
+            current.delivered_at = now
+        else:
+            delay = (
+                retry_delay(current.attempt_count - current.schedule_offset) if outcome.retryable else None
+            )
+            if delay is None:
+                current.status = DeliveryStatus.DEAD
+                current.dead_at = now
+                logger.warning(
+                    "webhook event %s → subscription %s dead-lettered after %d attempts: %s",
+                    delivery.event.event_id,
+                    delivery.subscription_id,
+                    current.attempt_count,
+                    outcome.error,
+                )
+            else:
+                current.next_attempt_at = now + timedelta(seconds=delay)
+                if delay <= MAX_COUNTDOWN_SECONDS:  # the caller publishes it with this countdown
+                    current.enqueued_at = current.next_attempt_at
+        current.save(
+            update_fields=[
+                "attempt_count",
+                "last_status_code",
+                "last_error",
+                "status",
+                "delivered_at",
+                "dead_at",
+                "next_attempt_at",
+                "enqueued_at",
+            ]
+        )
+    return delay if delay is not None and delay <= MAX_COUNTDOWN_SECONDS else None
+
+
+def delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send a delivery again now (dead-lettered or not), with a fresh retry schedule."""
+    from intake.tasks import deliver_webhook
+
+    with transaction.atomic():
+        current = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+        current.status = DeliveryStatus.PENDING
+        current.next_attempt_at = current.enqueued_at = timezone.now()
+        current.dead_at = None
+        current.schedule_offset = current.attempt_count
+        current.save(update_fields=["status", "next_attempt_at", "enqueued_at", "dead_at", "schedule_offset"])
+        transaction.on_commit(
+            lambda: enqueue(deliver_webhook, str(current.pk), log_ids=f"delivery {current.pk}")
+        )
+    current.refresh_from_db()
+    return current
+
+
+# --- the sweeper -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    events: int
+    deliveries: int
+    notifications: int
+
+
+def outbox_sweep() -> SweepResult:
+    """Re-send what a lost message left behind: undispatched events, overdue deliveries and
+    unsent notifications older than OUTBOX_REDISPATCH_AFTER_SECONDS. Safe to run any time."""
+    from intake.tasks import deliver_webhook, dispatch_events, send_notification
+
+    cutoff = timezone.now() - timedelta(seconds=settings.OUTBOX_REDISPATCH_AFTER_SECONDS)
+    seqs = list(
+        OutboxEvent.objects.filter(dispatched_at=None, occurred_at__lt=cutoff)
+        .order_by("seq")
+        .values_list("seq", flat=True)[:SWEEP_LIMIT]
+    )
+    for chunk in _chunks(seqs, 100):
+        enqueue(dispatch_events, chunk, log_ids=f"outbox seq {chunk[0]}..{chunk[-1]}")
+    # A delivery is overdue once its retry time (or a dead worker's lease) has passed, and its
+    # last message is as old: that message was lost, or sits behind a long queue.
+    delivery_ids = list(
+        WebhookDelivery.objects.filter(
+            status=DeliveryStatus.PENDING, next_attempt_at__lt=cutoff, enqueued_at__lt=cutoff
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:SWEEP_LIMIT]
+    )
+    WebhookDelivery.objects.filter(pk__in=delivery_ids).update(enqueued_at=timezone.now())
+    for delivery_id in delivery_ids:
+        enqueue(deliver_webhook, str(delivery_id), log_ids=f"delivery {delivery_id}")
+    notification_ids = list(
+        FlagNotification.objects.filter(sent_at=None, created_at__lt=cutoff)
+        .exclude(kind=NotificationKind.DIGEST)
+        .values_list("pk", flat=True)[:SWEEP_LIMIT]
+    )
+    for notification_id in notification_ids:
+        enqueue(send_notification, notification_id, log_ids=f"notification {notification_id}")
+    if seqs or delivery_ids or notification_ids:
+        logger.info(
+            "outbox sweep re-sent %d events, %d deliveries, %d notifications",
+            len(seqs),
+            len(delivery_ids),
+            len(notification_ids),
+        )
+    return SweepResult(len(seqs), len(delivery_ids), len(notification_ids))
+
+
+def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

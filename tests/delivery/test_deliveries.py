@@ -1,0 +1,151 @@
+"""Fan-out, retries, dead letters, redelivery and the delivered document (eager tasks, local receiver)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core import mail
+
+from intake.models import DeliveryStatus, OutboxEvent, WebhookDelivery, WebhookSubscription
+from intake.services.delivery import outbox_dispatch
+from intake.services.webhook_signature import verify_webhook
+from tests.delivery.support import URGENT_FLAG_ANSWERS, submit, subscribe
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_event_is_delivered_signed_with_the_event_id(webhook_settings, api, patient, receiver):
+    subscription = subscribe(api, receiver.url)
+    submit(api, **URGENT_FLAG_ANSWERS)
+    events = {str(e.event_id): e for e in OutboxEvent.objects.all()}
+    assert {e.event_type for e in events.values()} == {"intake.scored", "flag.created"}
+    assert set(receiver.ids_delivered()) == set(events)
+    for request in receiver.requests:
+        assert verify_webhook(subscription["secret"], request["headers"], request["body"])
+        body = json.loads(request["body"])
+        event = events[request["headers"]["webhook-id"]]
+        assert body["id"] == str(event.event_id) and body["seq"] == event.seq
+        assert body["type"] == event.event_type and body["occurred_at"] == event.occurred_at.isoformat()
+        assert body["data"] == event.payload
+    flag_body = next(b for b in receiver.bodies() if b["type"] == "flag.created")
+    assert flag_body["data"]["version"] == 1 and flag_body["data"]["priority"] == "urgent"
+
+
+def test_fan_out_is_idempotent(webhook_settings, api, patient, receiver):
+    subscribe(api, receiver.url)
+    subscribe(api, receiver.url, event_types=["flag.created"])
+    submit(api, **URGENT_FLAG_ANSWERS)
+    assert WebhookDelivery.objects.count() == 3  # intake.scored ×1, flag.created ×2
+    for event in OutboxEvent.objects.all():
+        OutboxEvent.objects.filter(pk=event.pk).update(dispatched_at=None)
+        outbox_dispatch(seq=event.seq)
+        outbox_dispatch(seq=event.seq)
+    assert WebhookDelivery.objects.count() == 3
+    assert len(receiver.requests) == 3
+
+
+def test_only_subscribed_active_same_clinic_subscriptions_receive(
+    webhook_settings, api, api_for, other_clinic, patient, receiver
+):
+    subscribe(api, receiver.url, event_types=["flag.updated"])
+    inactive = subscribe(api, receiver.url)
+    WebhookSubscription.objects.filter(pk=inactive["id"]).update(is_active=False)
+    subscribe(api_for(other_clinic), receiver.url)
+    submit(api, **URGENT_FLAG_ANSWERS)
+    assert WebhookDelivery.objects.count() == 0 and receiver.requests == []
+
+
+def test_500_twice_then_200_is_delivered_on_the_third_try(webhook_settings, api, patient, receiver):
+    receiver.plan = [500, 500, 200]
+    subscribe(api, receiver.url, event_types=["intake.scored"])
+    submit(api)
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == DeliveryStatus.DELIVERED
+    assert [(a.number, a.status_code) for a in delivery.attempts.all()] == [(1, 500), (2, 500), (3, 200)]
+    assert all(a.latency_ms >= 0 for a in delivery.attempts.all())
+    assert len(set(receiver.ids_delivered())) == 1
+
+
+def test_a_receiver_that_always_fails_is_dead_lettered_with_every_attempt(
+    webhook_settings, api, patient, receiver
+):
+    receiver.default_status = 503
+    subscribe(api, receiver.url, event_types=["intake.scored"])
+    submit(api)
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == DeliveryStatus.DEAD and delivery.dead_at is not None
+    assert delivery.attempt_count == len(webhook_settings.WEBHOOK_RETRY_SCHEDULE) + 1 == 4
+    assert [a.status_code for a in delivery.attempts.all()] == [503] * 4
+    assert delivery.last_error == "HTTP 503"
+
+
+@pytest.mark.parametrize(("status", "attempts"), [(400, 1), (404, 1), (410, 1), (429, 4), (408, 4)])
+def test_client_errors_are_not_retried_except_408_and_429(
+    webhook_settings, api, patient, receiver, status, attempts
+):
+    receiver.default_status = status
+    subscribe(api, receiver.url, event_types=["intake.scored"])
+    submit(api)
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempt_count) == (DeliveryStatus.DEAD, attempts)
+
+
+def test_connection_errors_are_retried_then_dead_lettered(webhook_settings, api, patient, receiver):
+    subscribe(api, receiver.url, event_types=["intake.scored"])
+    receiver.close()  # nothing listens on the port any more
+    submit(api)
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == DeliveryStatus.DEAD and delivery.attempt_count == 4
+    assert delivery.last_error.startswith("connection:")
+
+
+def test_dead_letters_are_listed_and_redelivery_sends_the_same_id(
+    webhook_settings, api, patient, receiver, django_capture_on_commit_callbacks
+):
+    receiver.default_status = 500
+    subscription = subscribe(api, receiver.url, event_types=["intake.scored"])
+    submit(api)
+    dead = api.get(f"/api/v1/webhooks/{subscription['id']}/deliveries/?status=dead").json()["results"]
+    assert len(dead) == 1 and dead[0]["status"] == "dead" and len(dead[0]["attempts"]) == 4
+    receiver.default_status = 200
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(f"/api/v1/webhooks/deliveries/{dead[0]['id']}/redeliver/")
+    assert response.status_code == 202
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == DeliveryStatus.DELIVERED and delivery.attempt_count == 5
+    assert {r["headers"]["webhook-id"] for r in receiver.requests} == {dead[0]["event_id"]}
+    detail = api.get(f"/api/v1/webhooks/deliveries/{delivery.pk}/").json()
+    assert detail["status"] == "delivered" and detail["attempts"][-1]["status_code"] == 200
+
+
+def test_fhir_subscriptions_receive_a_bundle(webhook_settings, api, patient, receiver):
+    subscribe(api, receiver.url, format="fhir")
+    submit(api, **URGENT_FLAG_ANSWERS)
+    bundles = {b["entry"][0]["resource"]["parameter"][1]["valueString"]: b for b in receiver.bodies()}
+    assert set(bundles) == {"intake.scored", "flag.created"}
+    flag_bundle = bundles["flag.created"]
+    assert flag_bundle["resourceType"] == "Bundle" and flag_bundle["type"] == "collection"
+    types = [entry["resource"]["resourceType"] for entry in flag_bundle["entry"]]
+    assert types == ["Parameters", "Flag", "ServiceRequest", "Task"]
+    assert receiver.requests[0]["headers"]["content-type"] == "application/fhir+json"
+    from fhir.resources.R4B.bundle import Bundle
+
+    for bundle in bundles.values():
+        Bundle.model_validate(bundle)
+
+
+def test_urgent_flags_email_coordinators_once_without_phi(webhook_settings, api, patient, receiver):
+    from tests.factories import MembershipFactory
+
+    MembershipFactory(clinic=patient.clinic, role="coordinator")
+    MembershipFactory(clinic=patient.clinic, role="reception")
+    submit(api, **URGENT_FLAG_ANSWERS)
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert "urgent" in message.subject and len(message.to) == 1
+    assert patient.family_name not in message.body and str(patient.pk) not in message.body
+    for event in OutboxEvent.objects.all():  # a re-dispatch does not mail again
+        OutboxEvent.objects.filter(pk=event.pk).update(dispatched_at=None)
+        outbox_dispatch(seq=event.seq)
+    assert len(mail.outbox) == 1

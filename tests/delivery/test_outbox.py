@@ -1,0 +1,62 @@
+"""The outbox survives a broker that is down at commit: the request succeeds, the sweeper re-sends."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import TestCase
+from kombu.exceptions import OperationalError
+
+from intake import tasks
+from intake.models import DeliveryStatus, OutboxEvent, WebhookDelivery
+from intake.services.delivery import outbox_sweep
+from tests.delivery.support import URGENT_FLAG_ANSWERS, submit, subscribe
+
+pytestmark = pytest.mark.django_db
+
+
+def test_broker_down_at_commit_still_returns_201_and_the_sweeper_delivers(
+    webhook_settings, api, patient, receiver, monkeypatch, caplog
+):
+    subscribe(api, receiver.url)
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(tasks.dispatch_events, "apply_async", broker_down)
+        body = submit(api, **URGENT_FLAG_ANSWERS)
+    assert body["id"]
+    events = list(OutboxEvent.objects.all())
+    assert len(events) == 2 and all(e.dispatched_at is None for e in events)
+    assert "the outbox sweeper will re-send it" in caplog.text
+    assert receiver.requests == []
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        result = outbox_sweep()
+    assert result.events == 2
+    assert OutboxEvent.objects.filter(dispatched_at=None).count() == 0
+    assert set(receiver.ids_delivered()) == {str(e.event_id) for e in events}
+
+
+def test_sweeper_leaves_recent_events_to_their_own_message(webhook_settings, api, patient, monkeypatch):
+    webhook_settings.OUTBOX_REDISPATCH_AFTER_SECONDS = 30
+    monkeypatch.setattr(tasks.dispatch_events, "apply_async", lambda *a, **k: None)
+    submit(api)
+    assert outbox_sweep().events == 0
+
+
+def test_sweeper_resends_a_delivery_whose_worker_died(webhook_settings, api, patient, receiver, monkeypatch):
+    subscribe(api, receiver.url, event_types=["intake.scored"])
+    monkeypatch.setattr(tasks.deliver_webhook, "apply_async", lambda *a, **k: None)  # message lost
+    submit(api)
+    delivery = WebhookDelivery.objects.get()
+    # As if a worker had claimed it and died: the lease is in the past.
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        next_attempt_at=delivery.created_at - timedelta(seconds=5)
+    )
+    monkeypatch.undo()
+    assert outbox_sweep().deliveries == 1
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.DELIVERED and len(receiver.requests) == 1
