@@ -1,7 +1,21 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class IntakeConfig(AppConfig):
     name = "intake"
     verbose_name = "Clinic intake"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # After every migrate (when Django has created permissions for new models), bring the
+        # role groups up to date, so a fresh database never lacks a permission a role should hold.
+        post_migrate.connect(_sync_roles, sender=self, dispatch_uid="intake-roles-sync")
+
+
+def _sync_roles(sender: AppConfig, **kwargs: Any) -> None:
+    from intake.services.roles import roles_sync
+
+    roles_sync()

@@ -1,0 +1,104 @@
+"""Staff UI fixtures: role groups, staff users per role, and intakes that raise flags."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from intake.auth import ROLE_SCOPES, Actor
+from intake.instruments import get
+from intake.models import Clinic, Patient, Role
+from intake.services.intakes import IntakeAnswers, IntakeOutcome, PatientRef, intake_submit
+from intake.services.roles import roles_sync
+from tests.factories import IdentifierFactory, MembershipFactory, PatientFactory, UserFactory
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(autouse=True)
+def role_groups(db: Any) -> None:
+    """The groups come from migration 0004; transactional tests flush them, so sync again."""
+    roles_sync()
+
+
+def numbered(prefix: str, values: list[int]) -> dict[str, int]:
+    return {f"{prefix}{i}": value for i, value in enumerate(values, start=1)}
+
+
+def low_risk_responses() -> dict[str, dict[str, Any]]:
+    return {
+        "nrs": {"pain": 3},
+        "peg": {"p": 3, "e": 2, "g": 2},
+        "odi": numbered("s", [1] * 10),
+        "startback": numbered("q", [0] * 9),
+        "phq9": numbered("q", [0] * 9),
+        "gad7": numbered("q", [0] * 7),
+        "pcs": numbered("q", [0] * 13),
+        "isi": numbered("q", [0] * 7),
+        "red_flags": {item.id: False for item in get("red_flags").items},
+    }
+
+
+def submit(
+    patient: Patient,
+    *,
+    responses: dict[str, dict[str, Any]] | None = None,
+    completed_at: datetime.datetime | None = None,
+    form: str = "lbp-initial",
+) -> IntakeOutcome:
+    """Store an intake through the service (as an integration would)."""
+    merged = low_risk_responses()
+    for code, answers in (responses or {}).items():
+        merged[code] = {**merged[code], **answers}
+    if form == "lbp-followup":
+        merged = {code: merged[code] for code in ("nrs", "peg", "odi", "phq9", "gad7")}
+    actor = Actor(clinic=patient.clinic, scopes=ROLE_SCOPES[Role.CLINICIAN], client_id=1)
+    return intake_submit(
+        actor=actor,
+        patient=PatientRef(id=patient.pk),
+        answers=IntakeAnswers(
+            form=form,
+            completed_at=completed_at or timezone.now() - datetime.timedelta(hours=1),
+            responses=merged,
+            pain_duration_weeks=20 if form == "lbp-initial" else None,
+            work_status="working_full_time" if form == "lbp-initial" else "",
+            medications=[] if form == "lbp-initial" else None,
+        ),
+        source="api",
+    )
+
+
+@pytest.fixture
+def patient(clinic: Clinic) -> Patient:
+    found = PatientFactory(clinic=clinic, family_name="Okafor", given_name="Ada")
+    IdentifierFactory(patient=found, value="MRN-1001")
+    return found
+
+
+@pytest.fixture
+def flagged_intake(patient: Patient) -> IntakeOutcome:
+    """PHQ-9 item 9 answered 1: an urgent mental health safety flag."""
+    return submit(patient, responses={"phq9": {"q9": 1}})
+
+
+StaffFor = Callable[..., Client]
+
+
+@pytest.fixture
+def staff_for(db: Any) -> StaffFor:
+    """staff_for(role, clinic) → a test client logged in as a new staff user with that role."""
+
+    def make(role: str, clinic: Clinic, **user_fields: Any) -> Client:
+        user = UserFactory(**user_fields)
+        MembershipFactory(user=user, clinic=clinic, role=role)
+        client = Client()
+        client.force_login(user)
+        client.user = user  # type: ignore[attr-defined]
+        return client
+
+    return make
