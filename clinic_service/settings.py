@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -39,19 +40,41 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "intake",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "intake.api.middleware.RequestSizeLimitMiddleware",
+    "intake.audit.AuditMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "intake.security.AdminContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: locks out repeated failed staff logins.
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Staff login brute force: 5 failures from one address for one username lock that pair out for
+# 15 minutes (OWASP API2); a success resets the count.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+
+ADMIN_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 
 ROOT_URLCONF = "clinic_service.urls"
 WSGI_APPLICATION = "clinic_service.wsgi.application"
@@ -103,8 +126,17 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="intake@localhost")
 
-# --- Celery: REDIS_URL set → real broker; unset → tasks run eagerly in-process.
+# --- Cache (rate limits): Redis when configured, so limits hold across web workers.
 REDIS_URL = env.str("REDIS_URL", default="")
+_REDIS_CACHE = {
+    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "LOCATION": REDIS_URL,
+    "KEY_PREFIX": "clinic",
+}
+_LOCAL_CACHE = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+CACHES = {"default": _REDIS_CACHE if REDIS_URL else _LOCAL_CACHE}
+
+# --- Celery: REDIS_URL set → real broker; unset → tasks run eagerly in-process.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -123,6 +155,36 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# Beat (run `celery -A clinic_service beat`): the outbox sweeper re-sends what a lost message or a
+# dead worker left behind; the escalation and digest jobs are idempotent, so overlaps are harmless.
+OUTBOX_SWEEP_INTERVAL_SECONDS = env.float("OUTBOX_SWEEP_INTERVAL_SECONDS", default=15.0)
+# Events and deliveries are left to their on-commit message for this long before the sweeper steps in.
+OUTBOX_REDISPATCH_AFTER_SECONDS = env.float("OUTBOX_REDISPATCH_AFTER_SECONDS", default=30.0)
+CELERY_BEAT_SCHEDULE = {
+    "outbox-sweep": {"task": "intake.outbox.sweep", "schedule": OUTBOX_SWEEP_INTERVAL_SECONDS},
+    "flags-escalate-overdue": {"task": "intake.flags.escalate_overdue", "schedule": 60.0},
+    "notifications-routine-digest": {
+        "task": "intake.notifications.routine_digest",
+        "schedule": crontab(hour=env.int("DIGEST_HOUR_UTC", default=7), minute=0),
+    },
+}
+
+# --- Webhooks (docs/delivery.md). Delays between attempts, in seconds: 9 tries over ~23.6 hours
+# (the Standard Webhooks / Svix shape); jitter only shortens a delay, so the total stays under 24 h.
+WEBHOOK_RETRY_SCHEDULE = env.list(
+    "WEBHOOK_RETRY_SCHEDULE", cast=float, default=[10, 60, 300, 1800, 7200, 18000, 28800, 28800]
+)
+WEBHOOK_RETRY_JITTER = env.float("WEBHOOK_RETRY_JITTER", default=0.2)
+WEBHOOK_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOK_CONNECT_TIMEOUT_SECONDS", default=3.0)
+WEBHOOK_READ_TIMEOUT_SECONDS = env.float("WEBHOOK_READ_TIMEOUT_SECONDS", default=5.0)
+# A claimed delivery is left alone this long; a worker that died mid-request loses its claim after it.
+WEBHOOK_DELIVERY_LEASE_SECONDS = env.float("WEBHOOK_DELIVERY_LEASE_SECONDS", default=60.0)
+# SSRF allow-list (hostnames, IPs or CIDRs) for targets that would otherwise be refused as private.
+WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
+# Plain http:// targets: for tests and local receivers only, never in production.
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)
+# Where links in coordinator emails point (the staff UI).
+NOTIFICATION_BASE_URL = env.str("NOTIFICATION_BASE_URL", default="http://127.0.0.1:8000")
 
 # --- API
 REST_FRAMEWORK = {
@@ -143,7 +205,16 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "intake.api.schema.ProblemAutoSchema",
     "UNAUTHENTICATED_USER": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "URL_FORMAT_OVERRIDE": None,  # content negotiation by Accept only; ?format= is not special
+    "DEFAULT_THROTTLE_CLASSES": ["intake.api.throttling.ActorRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "client": env.str("THROTTLE_RATE_CLIENT", default="6000/min"),
+        "user": env.str("THROTTLE_RATE_USER", default="600/min"),
+    },
 }
+
+# Canonical base of our FHIR resources (identity, not location: keep it stable across deployments).
+FHIR_CANONICAL_BASE = env.str("FHIR_CANONICAL_BASE", default="https://clinic-intake.example/fhir")
 
 API_SCOPES = {
     "patients:read": "Read patients",
@@ -196,6 +267,10 @@ SPECTACULAR_SETTINGS = {
     "OAUTH2_SCOPES": API_SCOPES,
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "intake.api.schema.restore_fhir_operation_paths",
+    ],
 }
 
 LOGGING = {

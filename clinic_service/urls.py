@@ -13,6 +13,7 @@ handler500 = "intake.api.problems.handler500"
 
 urlpatterns = [
     path("api/v1/", include("intake.api.urls")),
+    path("fhir/", include("intake.api.fhir_urls")),
     path("o/token/", oauth2_views.TokenView.as_view(), name="oauth2_token"),
     path("o/revoke_token/", oauth2_views.RevokeTokenView.as_view(), name="oauth2_revoke_token"),
     path(

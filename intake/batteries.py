@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from intake.instruments import all_instruments
+
 WORK_STATUSES = (
     "working_full_time",
     "working_part_time",
@@ -30,6 +32,7 @@ class IntakeForm:
     requires_pain_duration: bool
     requires_medications: bool
     asks_work_status: bool
+    single_instrument: bool = False
 
 
 FORMS: dict[str, IntakeForm] = {
@@ -57,6 +60,20 @@ FORMS: dict[str, IntakeForm] = {
 }
 
 DEFAULT_FORMS = tuple(FORMS)
+
+# Every instrument can also be sent on its own (e.g. a PHQ-9 QuestionnaireResponse from an EHR):
+# a single-instrument form named by the instrument's code, available to every clinic.
+for _definition in all_instruments():
+    FORMS[_definition.code] = IntakeForm(
+        code=_definition.code,
+        version=_definition.version,
+        title=_definition.title,
+        instruments=(_definition.code,),
+        requires_pain_duration=False,
+        requires_medications=False,
+        asks_work_status=False,
+        single_instrument=True,
+    )
 
 
 def get_form(code: str) -> IntakeForm:

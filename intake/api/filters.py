@@ -49,8 +49,13 @@ class IntakeFilter(django_filters.FilterSet):
 
 
 class FlagFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=FlagStatus.choices, help_text="Repeat for several.")
-    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
+    # distinct=False: both filter the flag's own columns, so no join can duplicate a row, and
+    # django-filter's default SELECT DISTINCT makes PostgreSQL sort every matching flag before
+    # LIMIT (95 ms instead of 0.6 ms at 100,000 flags; docs/performance.md).
+    status = django_filters.MultipleChoiceFilter(
+        choices=FlagStatus.choices, help_text="Repeat for several.", distinct=False
+    )
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False)
     kind = django_filters.CharFilter()
     overdue = django_filters.BooleanFilter(method="filter_overdue", help_text="Active and past due_at.")
     assignee = django_filters.CharFilter(method="filter_assignee", help_text="A user id, `me` or `none`.")

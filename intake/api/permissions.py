@@ -27,6 +27,7 @@ def resolve_actor(request: Request) -> Actor | None:
     elif request.user is not None and request.user.is_authenticated:
         actor = actor_for_user(request.user, request.headers.get("X-Clinic"))
     request._clinic_actor = actor  # type: ignore[attr-defined]
+    request._request.clinic_actor = actor  # type: ignore[attr-defined]  # read by AuditMiddleware
     return actor
 
 
@@ -47,12 +48,18 @@ class ClinicScopePermission(TokenHasScope):
         return set(self.get_scopes(request, view)) <= actor.scopes
 
     def get_scopes(self, request: Request, view: Any) -> list[str]:
+        explicit = getattr(view, "required_scope", None)
+        if explicit is not None:
+            return [explicit]
         action = getattr(view, "action", None)
-        overrides: dict[str, str] = getattr(view, "action_scopes", {})
+        overrides: dict[str, str | list[str]] = getattr(view, "action_scopes", {})
         if action in overrides:
-            return [overrides[action]]
-        resource = getattr(view, "scope_resource", None)
-        if resource is None:
+            needed = overrides[action]
+            return [needed] if isinstance(needed, str) else list(needed)
+        if not hasattr(view, "scope_resource"):
             raise AssertionError(f"{type(view).__name__} must set scope_resource")
+        resource = view.scope_resource
+        if resource is None:
+            return []  # reference data: any authenticated caller of a clinic
         method = getattr(request, "method", "GET") or "GET"
         return [f"{resource}:{'read' if method in SAFE_METHODS else 'write'}"]

@@ -230,6 +230,18 @@ def _wants_problem(request: HttpRequest) -> bool:
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> Any:
+    if request.path.startswith("/fhir/"):
+        outcome = {
+            "resourceType": "OperationOutcome",
+            "issue": [
+                {
+                    "severity": "error",
+                    "code": "not-found",
+                    "details": {"text": "No resource at this address."},
+                }
+            ],
+        }
+        return JsonResponse(outcome, status=404, content_type="application/fhir+json")
     if _wants_problem(request):
         return JsonResponse(
             problem_body(404, code="not_found", detail="No resource at this address.", instance=request.path),

@@ -42,6 +42,17 @@ _DESCRIPTIONS = {
 }
 
 
+OPERATION_OUTCOME_SCHEMA = {
+    "type": "object",
+    "description": "A FHIR R4 OperationOutcome.",
+    "properties": {
+        "resourceType": {"type": "string", "enum": ["OperationOutcome"]},
+        "issue": {"type": "array", "items": {"type": "object"}},
+    },
+    "required": ["resourceType", "issue"],
+}
+
+
 class ProblemAutoSchema(AutoSchema):
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)
@@ -52,13 +63,38 @@ class ProblemAutoSchema(AutoSchema):
             codes += ["413", "415"]
         if "{" in self.path:
             codes.append("404")
-        problem = self.resolve_serializer(ProblemSerializer, "response").ref
+        if getattr(self.view, "renders_fhir", False):
+            # FHIR endpoints answer errors with an OperationOutcome, as FHIR clients expect.
+            media, schema = "application/fhir+json", OPERATION_OUTCOME_SCHEMA
+            codes.append("422")
+        else:
+            media, schema = (
+                "application/problem+json",
+                self.resolve_serializer(ProblemSerializer, "response").ref,
+            )
         for code in codes + [c for c in getattr(self.view, "problem_statuses", ()) if c not in codes]:
             responses.setdefault(
-                code,
-                {
-                    "content": {"application/problem+json": {"schema": problem}},
-                    "description": _DESCRIPTIONS[code],
-                },
+                code, {"content": {media: {"schema": schema}}, "description": _DESCRIPTIONS[code]}
             )
         return responses
+
+    def _get_response_for_code(
+        self, serializer: Any, status_code: Any, media_types: Any = None, direction: Any = "response"
+    ) -> Any:
+        if getattr(self.view, "renders_fhir", False) and media_types is None:
+            media_types = ["application/fhir+json"]
+        return super()._get_response_for_code(serializer, status_code, media_types, direction)
+
+
+# FHIR operations are named with a leading `$` (e.g. `$extract`), which drf-spectacular drops when
+# it turns URL patterns into paths; put it back so the document names the real URL.
+FHIR_OPERATIONS = ("extract",)
+
+
+def restore_fhir_operation_paths(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    paths = result.get("paths", {})
+    for path in list(paths):
+        head, _, last = path.rpartition("/")
+        if path.startswith("/fhir/") and last in FHIR_OPERATIONS:
+            paths[f"{head}/${last}"] = paths.pop(path)
+    return result

@@ -7,20 +7,28 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from intake.audit import AuditedViewMixin, audit_touch
 from intake.errors import StaleVersion
-from intake.models import Intake, IntakeSource, Patient, ReferralFlag
+from intake.models import AuditAction, Intake, IntakeSource, Patient, ReferralFlag
+from intake.selectors.fhir_resources import patient_export_bundle
 from intake.selectors.intakes import flag_queryset, intake_outcome, intake_queryset, patient_trajectory
 from intake.selectors.patients import patient_queryset
 from intake.services.flags import flag_transition
 from intake.services.idempotency import check_key, idempotent_call
-from intake.services.intakes import intake_revise, intake_submit
+from intake.services.intakes import IntakeOutcome, intake_revise, intake_submit
 from intake.services.patients import patient_create, patient_set_active, patient_update
 
 from .filters import FlagFilter, IntakeFilter, PatientFilter
@@ -63,6 +71,7 @@ PATIENT_EXAMPLE = OpenApiExample(
     partial_update=extend_schema(summary="Change some of a patient's demographics"),
 )
 class PatientViewSet(
+    AuditedViewMixin,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
@@ -72,7 +81,9 @@ class PatientViewSet(
     """Patients of the caller's clinic. Patients are deactivated, never deleted."""
 
     scope_resource = "patients"
-    action_scopes = {"trajectory": "intakes:read"}
+    audit_object_type = "patient"
+    audit_actions = {"export": AuditAction.EXPORT}
+    action_scopes = {"trajectory": "intakes:read", "export": ["patients:read", "intakes:read"]}
     serializer_class = PatientSerializer
     filterset_class = PatientFilter
     lookup_value_converter = "uuid"
@@ -89,6 +100,14 @@ class PatientViewSet(
         data.pop("identifiers", None)
         serializer.instance = patient_create(
             clinic=get_actor(self.request).clinic, identifiers=identifiers, **data
+        )
+        patient = serializer.instance
+        audit_touch(
+            self.request,
+            action=AuditAction.CREATE,
+            object_type="patient",
+            object_id=patient.pk,
+            patient_id=patient.pk,
         )
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -120,6 +139,18 @@ class PatientViewSet(
         patient = self.get_object()
         return Response({"patient": str(patient.pk), "instruments": patient_trajectory(patient=patient)})
 
+    @extend_schema(
+        summary="Export everything held about a patient as a FHIR Bundle (for access requests)",
+        responses=OpenApiResponse(
+            description="A FHIR collection Bundle: Patient, QuestionnaireResponses "
+            "(every revision), Observations, RiskAssessments, Flag/ServiceRequest/Task per referral flag."
+        ),
+    )
+    @action(detail=True, methods=["get"])
+    def export(self, request: Request, pk: str | None = None) -> Response:
+        patient = self.get_object()  # audited as an export (audit_actions)
+        return Response(patient_export_bundle(patient), content_type="application/fhir+json")
+
     @extend_schema(request=None, responses=PatientSerializer, summary="Reactivate a patient")
     @action(detail=True, methods=["post"])
     def reactivate(self, request: Request, pk: str | None = None) -> Response:
@@ -128,6 +159,14 @@ class PatientViewSet(
 
 
 # --- Intakes -----------------------------------------------------------------------------------
+
+
+def audit_intake_write(request: Request, outcome: IntakeOutcome, *, action: str) -> None:
+    intake = outcome.intake
+    audit_touch(
+        request, action=action, object_type="intake", object_id=intake.pk, patient_id=intake.patient_id
+    )
+
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -162,7 +201,16 @@ INTAKE_EXAMPLE = OpenApiExample(
 )
 
 
-def _run_idempotently(request: Request, perform: Callable[[], tuple[int, Any]]) -> Response:
+def run_idempotently(
+    request: Request,
+    perform: Callable[[], tuple[int, Any]],
+    *,
+    location: Callable[[Any], str] = lambda body: f"/api/v1/intakes/{body['id']}/",
+) -> Response:
+    """Run a create once per Idempotency-Key (if sent); replays carry `Idempotent-Replayed: true`.
+
+    `perform` returns (status, body) where a 201 body's `id` is the intake created.
+    """
     key = request.headers.get("Idempotency-Key")
     if key is None:
         status_code, body = perform()
@@ -174,19 +222,29 @@ def _run_idempotently(request: Request, perform: Callable[[], tuple[int, Any]]) 
         status_code, body, replayed = stored.status, stored.body, stored.replayed
     response = Response(body, status=status_code)
     if status_code == status.HTTP_201_CREATED:
-        response["Location"] = f"/api/v1/intakes/{body['id']}/"
+        response["Location"] = location(body)
     if replayed:
         response["Idempotent-Replayed"] = "true"
+        if status_code == status.HTTP_201_CREATED:  # nothing new was written: the caller read it again
+            patient_id = Intake.objects.filter(pk=body["id"]).values_list("patient_id", flat=True).first()
+            audit_touch(
+                request,
+                action=AuditAction.READ,
+                object_type="intake",
+                object_id=body["id"],
+                patient_id=patient_id,
+            )
     return response
 
 
 @extend_schema_view(
     list=extend_schema(summary="List intakes", responses=IntakeListSerializer),
 )
-class IntakeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class IntakeViewSet(AuditedViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Intakes of the caller's clinic: submit, read, and correct through revisions."""
 
     scope_resource = "intakes"
+    audit_object_type = "intake"
     filterset_class = IntakeFilter
     lookup_value_converter = "uuid"
     problem_statuses = ("409", "422")
@@ -216,9 +274,10 @@ class IntakeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 answers=serializer.to_answers(),
                 source=IntakeSource.API,
             )
+            audit_intake_write(request, outcome, action=AuditAction.CREATE)
             return status.HTTP_201_CREATED, IntakeSerializer(outcome).data
 
-        return _run_idempotently(request, perform)
+        return run_idempotently(request, perform)
 
     @extend_schema(
         summary="Get an intake (current revision, or ?revision=N)",
@@ -260,9 +319,10 @@ class IntakeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 reason=serializer.validated_data["reason"],
                 source=IntakeSource.API,
             )
+            audit_intake_write(request, outcome, action=AuditAction.UPDATE)
             return status.HTTP_201_CREATED, IntakeSerializer(outcome).data
 
-        return _run_idempotently(request, perform)
+        return run_idempotently(request, perform)
 
 
 # --- Referral flags ----------------------------------------------------------------------------
@@ -292,10 +352,13 @@ def _expected_version(request: Request) -> int | None:
 @extend_schema_view(
     list=extend_schema(summary="Worklist: referral flags by urgency, then due time"),
 )
-class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class FlagViewSet(
+    AuditedViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Referral flags of the caller's clinic, most urgent first."""
 
     scope_resource = "flags"
+    audit_object_type = "flag"
     filterset_class = FlagFilter
     serializer_class = FlagSerializer
     lookup_value_converter = "uuid"
@@ -314,14 +377,22 @@ class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": _etag(flag)})
         return Response(FlagDetailSerializer(flag).data, headers={"ETag": _etag(flag)})
 
-    def _transition(self, request: Request, action_name: str, **kwargs: Any) -> Response:
-        flag = self.get_object()  # 404 for other clinics' flags
+    def _transition(
+        self, request: Request, action_name: str, body_class: type[serializers.Serializer], **fields: str
+    ) -> Response:
+        """Look the flag up first (404 for other clinics, whatever the body), then validate and act.
+
+        `fields` maps service keyword → body field.
+        """
+        flag = self.get_object()
+        body = _validated(body_class, request)
+        arguments: dict[str, Any] = {keyword: body.get(field) for keyword, field in fields.items()}
         updated = flag_transition(
             actor=get_actor(request),
             flag_id=flag.pk,
             action=action_name,
             expected_version=_expected_version(request),
-            **kwargs,
+            **arguments,
         )
         return Response(FlagDetailSerializer(updated).data, headers={"ETag": _etag(updated)})
 
@@ -333,8 +404,7 @@ class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     )
     @action(detail=True, methods=["post"])
     def acknowledge(self, request: Request, pk: str | None = None) -> Response:
-        body = _validated(FlagNoteSerializer, request)
-        return self._transition(request, "acknowledge", note=body["note"])
+        return self._transition(request, "acknowledge", FlagNoteSerializer, note="note")
 
     @extend_schema(
         summary="Assign to a staff member (yourself by default)",
@@ -344,8 +414,7 @@ class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     )
     @action(detail=True, methods=["post"])
     def assign(self, request: Request, pk: str | None = None) -> Response:
-        body = _validated(FlagAssignSerializer, request)
-        return self._transition(request, "assign", assignee_id=body.get("assignee"), note=body["note"])
+        return self._transition(request, "assign", FlagAssignSerializer, assignee_id="assignee", note="note")
 
     @extend_schema(
         summary="Start work (→ in_progress)",
@@ -355,8 +424,7 @@ class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     )
     @action(detail=True, methods=["post"])
     def start(self, request: Request, pk: str | None = None) -> Response:
-        body = _validated(FlagNoteSerializer, request)
-        return self._transition(request, "start", note=body["note"])
+        return self._transition(request, "start", FlagNoteSerializer, note="note")
 
     @extend_schema(
         summary="Close (done)",
@@ -366,8 +434,7 @@ class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     )
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str | None = None) -> Response:
-        body = _validated(FlagNoteSerializer, request)
-        return self._transition(request, "close", note=body["note"])
+        return self._transition(request, "close", FlagNoteSerializer, note="note")
 
     @extend_schema(
         summary="Dismiss with a reason",
@@ -377,8 +444,7 @@ class FlagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     )
     @action(detail=True, methods=["post"])
     def dismiss(self, request: Request, pk: str | None = None) -> Response:
-        body = _validated(FlagDismissSerializer, request)
-        return self._transition(request, "dismiss", note=body["reason"])
+        return self._transition(request, "dismiss", FlagDismissSerializer, note="reason")
 
 
 def _validated(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:

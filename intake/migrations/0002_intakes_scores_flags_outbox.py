@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
                 ('key', models.CharField(max_length=255)),
                 ('request_hash', models.CharField(max_length=64)),
                 ('response_status', models.PositiveSmallIntegerField(null=True)),
-                ('response_body', models.JSONField(null=True)),
+                ('response_body', models.TextField(blank=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
             ],
             options={
@@ -83,6 +83,7 @@ class Migration(migrations.Migration):
                 ('work_status', models.CharField(blank=True, max_length=40)),
                 ('medications', models.JSONField(default=list)),
                 ('source', models.CharField(choices=[('api', 'API (JSON)'), ('fhir', 'FHIR QuestionnaireResponse'), ('admin', 'Staff transcription')], max_length=10)),
+                ('source_document', models.JSONField(blank=True, help_text='The FHIR resource as received.', null=True)),
                 ('reason', models.TextField(blank=True, help_text='Why this correction was made.')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('created_by', models.CharField(max_length=100)),

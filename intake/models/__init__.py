@@ -1,5 +1,6 @@
 """The database: clinics (tenants), staff, integration clients, patients, intakes and flags."""
 
+from .audit import AppendOnlyError, AuditAction, AuditEvent, AuditOutcome
 from .clinic import Clinic, IntegrationClient, Role, StaffMembership
 from .flags import (
     ACTIVE_STATUSES,
@@ -20,13 +21,31 @@ from .intake import (
 )
 from .outbox import OutboxEvent
 from .patient import AdministrativeGender, Patient, PatientIdentifier
+from .webhooks import (
+    DeliveryStatus,
+    FlagNotification,
+    JobStatus,
+    NotificationKind,
+    RestratificationBatch,
+    RestratificationJob,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookFormat,
+    WebhookSubscription,
+)
 
 __all__ = [
     "ACTIVE_STATUSES",
     "PRIORITY_RANK",
     "AdministrativeGender",
+    "AppendOnlyError",
+    "AuditAction",
+    "AuditEvent",
+    "AuditOutcome",
     "Clinic",
+    "DeliveryStatus",
     "FlagEvent",
+    "FlagNotification",
     "FlagStatus",
     "IdempotencyRecord",
     "ImmutableRowError",
@@ -35,12 +54,20 @@ __all__ = [
     "IntakeRevision",
     "IntakeSource",
     "IntegrationClient",
+    "JobStatus",
+    "NotificationKind",
     "OutboxEvent",
     "Patient",
     "PatientIdentifier",
     "Priority",
     "ReferralFlag",
+    "RestratificationBatch",
+    "RestratificationJob",
     "Role",
     "StaffMembership",
     "StratificationRecord",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookFormat",
+    "WebhookSubscription",
 ]

@@ -58,6 +58,7 @@ class IntakeRevision(models.Model):
     work_status = models.CharField(max_length=40, blank=True)
     medications = models.JSONField(default=list)
     source = models.CharField(max_length=10, choices=IntakeSource.choices)
+    source_document = models.JSONField(null=True, blank=True, help_text="The FHIR resource as received.")
     reason = models.TextField(blank=True, help_text="Why this correction was made.")
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.CharField(max_length=100)

@@ -42,6 +42,8 @@ def flag_queryset(*, clinic: Clinic) -> QuerySet[ReferralFlag]:
     return (
         ReferralFlag.objects.filter(clinic=clinic)
         .select_related("revision")
+        # Flags show only their revision's number: not its answers (about 1 kB of JSON a row).
+        .defer("revision__responses", "revision__source_document", "revision__medications")
         .order_by("priority_rank", "due_at", "pk")
     )
 
@@ -77,15 +79,20 @@ def score_result_of(row: InstrumentScore) -> ScoreResult:
     )
 
 
-def patient_trajectory(*, patient: Patient) -> dict[str, list[dict[str, Any]]]:
-    """Each instrument's scores over time (current revisions only), with change from the
-    baseline (first scorable) and from the previous scorable point, and the MCID verdict."""
+def current_scores(*, patient: Patient) -> list[InstrumentScore]:
+    """A patient's scores from each intake's current revision, by instrument then time."""
     current = Intake.objects.filter(patient=patient).values("current_revision_id")
-    rows = (
+    return list(
         InstrumentScore.objects.filter(patient=patient, revision_id__in=current)
         .select_related("revision")
         .order_by("instrument", "completed_at", "pk")
     )
+
+
+def patient_trajectory(*, patient: Patient) -> dict[str, list[dict[str, Any]]]:
+    """Each instrument's scores over time (current revisions only), with change from the
+    baseline (first scorable) and from the previous scorable point, and the MCID verdict."""
+    rows = current_scores(patient=patient)
     series: dict[str, list[dict[str, Any]]] = defaultdict(list)
     baseline: dict[str, ScoreResult] = {}
     previous: dict[str, ScoreResult] = {}

@@ -69,9 +69,9 @@ def idempotent_call(
             return _replay(winner, digest)
         status, body = perform()
         record.response_status = status
-        record.response_body = json.loads(json.dumps(body, cls=DjangoJSONEncoder))
+        record.response_body = json.dumps(body, cls=DjangoJSONEncoder)
         record.save(update_fields=["response_status", "response_body"])
-    return StoredResponse(status=status, body=record.response_body, replayed=False)
+    return StoredResponse(status=status, body=json.loads(record.response_body), replayed=False)
 
 
 def _replay(record: IdempotencyRecord, digest: str) -> StoredResponse:
@@ -80,7 +80,7 @@ def _replay(record: IdempotencyRecord, digest: str) -> StoredResponse:
             "This Idempotency-Key was already used with a different request body.", path="Idempotency-Key"
         )
     assert record.response_status is not None
-    return StoredResponse(status=record.response_status, body=record.response_body, replayed=True)
+    return StoredResponse(status=record.response_status, body=json.loads(record.response_body), replayed=True)
 
 
 def idempotency_purge(*, now: Any = None) -> int:

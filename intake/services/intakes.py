@@ -64,6 +64,7 @@ class IntakeAnswers:
     pain_duration_weeks: int | None = None
     work_status: str = ""
     medications: Sequence[str] | None = None
+    source_document: Mapping[str, Any] | None = None  # the FHIR resource as received, if any
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ class IntakeOutcome:
 def intake_evaluate(*, clinic: Clinic, answers: IntakeAnswers, ruleset: str = CURRENT_RULESET) -> Evaluation:
     """Score every instrument and stratify; InvalidIntake lists every problem with its path."""
     form = FORMS.get(answers.form)
-    if form is None or form.code not in clinic.enabled_forms:
+    if form is None or not (form.single_instrument or form.code in clinic.enabled_forms):
         raise FormNotEnabled(f"Form {answers.form!r} is not enabled for this clinic.", path="form")
 
     problems: list[FieldProblem] = []
@@ -140,7 +141,7 @@ def intake_submit(*, actor: Actor, patient: PatientRef, answers: IntakeAnswers, 
     evaluation = intake_evaluate(clinic=clinic, answers=answers)
     now = timezone.now()
     with transaction.atomic():
-        resolved = _resolve_patient(clinic=clinic, ref=patient)
+        resolved = resolve_patient(clinic=clinic, ref=patient)
         intake = Intake.objects.create(
             clinic=clinic,
             patient=resolved,
@@ -217,7 +218,8 @@ def intake_revise(
 # --- storing ---------------------------------------------------------------------------------
 
 
-def _resolve_patient(*, clinic: Clinic, ref: PatientRef) -> Patient:
+def resolve_patient(*, clinic: Clinic, ref: PatientRef) -> Patient:
+    """The active patient `ref` names in the clinic (registered if demographics are given)."""
     if ref.id is not None:
         found = Patient.objects.filter(clinic=clinic, pk=ref.id).first()
         if found is None:
@@ -260,6 +262,7 @@ def _store_revision(
         pain_duration_weeks=answers.pain_duration_weeks,
         work_status=answers.work_status,
         medications=list(answers.medications or ()),
+        source_document=answers.source_document,
         source=source,
         reason=reason,
         created_by=actor.label,

@@ -7,6 +7,7 @@ from .engine import CURRENT_RULESET, RULESETS, get_ruleset, stratify
 from .errors import InvalidStratificationInput, UnknownRuleset
 from .medications import MEDICATION_LIST_VERSION, classify_medications
 from .rules import Rule, Ruleset
+from .stored import stratification_from_dict
 
 __all__ = [
     "CURRENT_RULESET",
@@ -21,5 +22,6 @@ __all__ = [
     "UnknownRuleset",
     "classify_medications",
     "get_ruleset",
+    "stratification_from_dict",
     "stratify",
 ]

@@ -93,3 +93,10 @@ def test_database_failure_becomes_503_problem(api, monkeypatch):
     monkeypatch.setattr(views, "patient_queryset", broken)
     body = _assert_problem(api.get("/api/v1/patients/"), 503)
     assert body["type"] == "/problems/database-unavailable"
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_non_json_numbers_are_a_parse_error(api, literal):
+    body = '{"family_name": "A", "given_name": "B", "birth_date": "1980-01-01", "x": ' + literal + "}"
+    response = api.post("/api/v1/patients/", body, content_type="application/json")
+    assert _assert_problem(response, 400)["type"] == "/problems/parse-error"

@@ -32,7 +32,11 @@ def test_scripted_session_records_each_access_exactly_once(api, patient):
 
     def step(method, path, expected_type, action, body=None, **extra):
         before = AuditEvent.objects.count()
-        response = getattr(api, method)(path, body, format="json", **extra) if body is not None else getattr(api, method)(path, **extra)
+        response = (
+            getattr(api, method)(path, body, format="json", **extra)
+            if body is not None
+            else getattr(api, method)(path, **extra)
+        )
         assert response.status_code < 400, (path, response.content)
         events = _events_since(before)
         steps.append((path, [(e.action, e.object_type) for e in events]))
@@ -44,7 +48,13 @@ def test_scripted_session_records_each_access_exactly_once(api, patient):
     step("get", f"/api/v1/patients/{patient.id}/", "patient", "read")
     step("patch", f"/api/v1/patients/{patient.id}/", "patient", "update", {"given_name": "Ana"})
     step("get", "/api/v1/patients/", "patient", "read", HTTP_X_UNUSED="1")
-    created = step("post", "/api/v1/intakes/", "intake", "create", initial_intake({"identifier": MRN}, responses={"phq9": {"q9": 1}})).json()
+    created = step(
+        "post",
+        "/api/v1/intakes/",
+        "intake",
+        "create",
+        initial_intake({"identifier": MRN}, responses={"phq9": {"q9": 1}}),
+    ).json()
     step("get", f"/api/v1/intakes/{created['id']}/", "intake", "read")
     step("get", f"/api/v1/intakes/{created['id']}/revisions/", "intake", "read")
     step("get", "/api/v1/intakes/", "intake", "read")
@@ -93,7 +103,9 @@ def test_a_write_that_cannot_be_audited_is_not_made(api, patient, monkeypatch):
 
 
 def test_a_read_that_cannot_be_audited_returns_no_data(api, patient, monkeypatch):
-    monkeypatch.setattr(AuditEvent.objects, "bulk_create", lambda *a, **k: (_ for _ in ()).throw(DatabaseError("x")))
+    monkeypatch.setattr(
+        AuditEvent.objects, "bulk_create", lambda *a, **k: (_ for _ in ()).throw(DatabaseError("x"))
+    )
     response = api.get(f"/api/v1/patients/{patient.id}/")
     assert response.status_code == 503
     assert "Zyxwvutsrq" not in response.content.decode()

@@ -22,13 +22,20 @@ pytestmark = pytest.mark.django_db
 
 PREFIXES = ("/api/v1/", "/fhir/")
 # Endpoints any authenticated caller of a clinic may use (reference data, no patient data).
-SCOPE_FREE = {"/api/v1/instruments/", "/api/v1/instruments/{code}/", "/fhir/Questionnaire", "/fhir/Questionnaire/{code}"}
+SCOPE_FREE = {
+    "/api/v1/instruments/",
+    "/api/v1/instruments/{code}/",
+    "/fhir/Questionnaire",
+    "/fhir/Questionnaire/{code}",
+}
 # Staff-only (clinic admins): integration clients are refused whatever their scopes.
 ADMIN_ONLY = {"/fhir/AuditEvent"}
 
 
 def endpoints() -> list[tuple[str, str]]:
-    found = {(_fhir_operation(path), method) for path, _, method, _ in EndpointEnumerator().get_api_endpoints()}
+    found = {
+        (_fhir_operation(path), method) for path, _, method, _ in EndpointEnumerator().get_api_endpoints()
+    }
     return sorted((path, method) for path, method in found if path.startswith(PREFIXES))
 
 
@@ -41,8 +48,12 @@ def world(api, clinic, settings):
     body = initial_intake({"identifier": {"system": "urn:m", "value": "M-1"}}, responses={"phq9": {"q9": 1}})
     intake_id = api.post("/api/v1/intakes/", body, format="json").json()["id"]
     intake = Intake.objects.get(pk=intake_id)
-    subscription = subscription_create(clinic=clinic, url="https://93.184.215.14/hook", event_types=["flag.created"])
-    delivery = WebhookDelivery.objects.create(subscription=subscription, event=OutboxEvent.objects.filter(clinic=clinic).first())
+    subscription = subscription_create(
+        clinic=clinic, url="https://93.184.215.14/hook", event_types=["flag.created"]
+    )
+    delivery = WebhookDelivery.objects.create(
+        subscription=subscription, event=OutboxEvent.objects.filter(clinic=clinic).first()
+    )
     job = RestratificationJob.objects.create(ruleset="lbp-2026.1", clinic=clinic, batch_size=500)
     ids = {
         "patients": patient.pk,
@@ -54,7 +65,10 @@ def world(api, clinic, settings):
         "QuestionnaireResponse": intake.pk,
         "RiskAssessment": StratificationRecord.objects.get(revision__intake=intake).pk,
     }
-    query = {"/fhir/Observation": {"subject": f"Patient/{patient.pk}"}, "/fhir/AuditEvent": {"patient": str(patient.pk)}}
+    query = {
+        "/fhir/Observation": {"subject": f"Patient/{patient.pk}"},
+        "/fhir/AuditEvent": {"patient": str(patient.pk)},
+    }
     # UUIDs are what must never leak (a small integer id would match any text).
     secrets = {str(v) for v in ids.values() if len(str(v)) == 36}
     return {"ids": ids, "query": query, "secret_ids": secrets}
@@ -112,7 +126,10 @@ def test_another_clinic_sees_nothing_of_ours(world, api_for):
                 assert response.status_code == 404, (method, path, response.status_code)
             assert response.status_code < 500, (method, path)
             body = response.content.decode()
-            assert not any(secret in body for secret in world["secret_ids"] if secret not in url), (method, path)
+            assert not any(secret in body for secret in world["secret_ids"] if secret not in url), (
+                method,
+                path,
+            )
             checked += 1
     print(f"other clinic: {checked} endpoint-method-actor checks, 0 leaks")
 
@@ -145,7 +162,10 @@ def test_each_scope_opens_only_its_own_endpoints(world, api_for, clinic):
             if response.status_code != 403:
                 opened[scope].add((method, path))
         if scope.endswith(":read"):
-            assert all(method == "GET" or "$extract" in path for method, path in opened[scope]), (scope, opened[scope])
+            assert all(method == "GET" or "$extract" in path for method, path in opened[scope]), (
+                scope,
+                opened[scope],
+            )
     full = api_for(clinic)  # every scope: nothing outside ADMIN_ONLY stays closed
     for path, method in endpoints():
         if path not in ADMIN_ONLY:

@@ -62,7 +62,9 @@ def test_admin_login_locks_out_after_repeated_failures():
     browser = Client()
     for _ in range(5):
         browser.post("/admin/login/?next=/admin/", {"username": "nurse", "password": "wrong"})
-    locked = browser.post("/admin/login/?next=/admin/", {"username": "nurse", "password": "correct-horse-battery"})
+    locked = browser.post(
+        "/admin/login/?next=/admin/", {"username": "nurse", "password": "correct-horse-battery"}
+    )
     assert locked.status_code == 429
     assert "_auth_user_id" not in browser.session
     assert user.username == "nurse"
@@ -72,7 +74,9 @@ def test_admin_login_works_before_the_limit():
     UserFactory(username="clerk", is_staff=True)
     browser = Client()
     browser.post("/admin/login/?next=/admin/", {"username": "clerk", "password": "wrong"})
-    response = browser.post("/admin/login/?next=/admin/", {"username": "clerk", "password": "correct-horse-battery"})
+    response = browser.post(
+        "/admin/login/?next=/admin/", {"username": "clerk", "password": "correct-horse-battery"}
+    )
     assert response.status_code == 302
     assert "_auth_user_id" in browser.session
 
@@ -88,7 +92,11 @@ def test_admin_pages_carry_a_content_security_policy():
 def test_patient_export_holds_everything_and_is_audited_once(api, clinic):
     patient = PatientFactory(clinic=clinic)
     IdentifierFactory(patient=patient, system="urn:x", value="EXP-1")
-    created = api.post("/api/v1/intakes/", initial_intake({"identifier": {"system": "urn:x", "value": "EXP-1"}}, responses={"phq9": {"q9": 1}}), format="json").json()
+    created = api.post(
+        "/api/v1/intakes/",
+        initial_intake({"identifier": {"system": "urn:x", "value": "EXP-1"}}, responses={"phq9": {"q9": 1}}),
+        format="json",
+    ).json()
     correction = initial_intake({"identifier": {"system": "urn:x", "value": "EXP-1"}})
     del correction["patient"]
     correction["reason"] = "typo"
@@ -105,7 +113,11 @@ def test_patient_export_holds_everything_and_is_audited_once(api, clinic):
     assert kinds.count("Observation") == 18
     assert kinds.count("RiskAssessment") == 2
     assert kinds.count("Flag") == 1  # mental_health_safety, superseded by the correction but kept
-    statuses = {e["resource"]["status"] for e in bundle["entry"] if e["resource"]["resourceType"] == "QuestionnaireResponse"}
+    statuses = {
+        e["resource"]["status"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "QuestionnaireResponse"
+    }
     assert statuses == {"completed", "amended"}
     events = list(AuditEvent.objects.order_by("pk")[before:])
     assert [(e.action, e.object_type, e.patient_id) for e in events] == [("export", "patient", patient.pk)]
@@ -114,5 +126,10 @@ def test_patient_export_holds_everything_and_is_audited_once(api, clinic):
 def test_export_needs_both_patient_and_intake_read_scopes(api_for, clinic):
     patient = PatientFactory(clinic=clinic)
     assert api_for(clinic, ["patients:read"]).get(f"/api/v1/patients/{patient.id}/export/").status_code == 403
-    assert api_for(clinic, ["patients:read", "intakes:read"]).get(f"/api/v1/patients/{patient.id}/export/").status_code == 200
+    assert (
+        api_for(clinic, ["patients:read", "intakes:read"])
+        .get(f"/api/v1/patients/{patient.id}/export/")
+        .status_code
+        == 200
+    )
     assert api_for(ClinicFactory()).get(f"/api/v1/patients/{patient.id}/export/").status_code == 404

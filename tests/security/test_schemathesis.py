@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -42,9 +41,10 @@ schema.app = application
 
 @pytest.fixture
 def bearer(api_for, clinic) -> dict[str, str]:
+    from django.conf import settings as django_settings
+
     from tests.conftest import issue_token
     from tests.factories import IntegrationClientFactory
-    from django.conf import settings as django_settings
 
     scopes = list(django_settings.API_SCOPES)
     token = issue_token(IntegrationClientFactory(clinic=clinic, scopes=scopes), scopes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from typing import Any
 
@@ -9,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
 from intake.auth import ALL_SCOPES
 from intake.models import Clinic, IntegrationClient, Role, StaffMembership
@@ -75,6 +77,25 @@ class Command(BaseCommand):
         )
         search = f"{base}/api/v1/patients/?identifier=urn:demo:mrn|{mrn}"
         out(f"curl -s -H \"Authorization: Bearer $TOKEN\" '{search}'")
+        intake = json.dumps(
+            {
+                "patient": {"identifier": {"system": "urn:demo:mrn", "value": mrn}},
+                "form": "lbp-followup",
+                "completed_at": timezone.now().replace(microsecond=0).isoformat(),
+                "responses": {
+                    "nrs": {"pain": 6},
+                    "peg": {"p": 6, "e": 5, "g": 5},
+                    "odi": {f"s{i}": 2 for i in range(1, 11)},
+                    "phq9": {"q1": 2, "q2": 2, "q3": 1, "q4": 2, "q5": 1, "q6": 1, "q7": 1, "q8": 0, "q9": 1},
+                    "gad7": {"q1": 1, "q2": 1, "q3": 1, "q4": 1, "q5": 0, "q6": 1, "q7": 0},
+                },
+            }
+        )
+        out("# submit an intake: scores, pathway and referral flags come back in the response")
+        out(
+            f'curl -s -X POST {base}/api/v1/intakes/ -H "Authorization: Bearer $TOKEN" '
+            f"-H 'Content-Type: application/json' -H 'Idempotency-Key: demo-{mrn}' -d '{intake}'"
+        )
         out("")
 
     def _staff_user(self, clinic: Clinic, username: str, role: str, superuser: bool) -> str:
