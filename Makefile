@@ -41,8 +41,16 @@ schema-check: $(STAMP)
 	diff -u api_schema/openapi.yaml $(VENV)/openapi.check.yaml || \
 		(echo "api_schema/openapi.yaml is stale: run 'make schema' and commit it" >&2; exit 1)
 
+# pytest benchmarks (benchmarks/test_bench_*.py: instrument scoring, delivery), then the load test
+# (benchmarks/run.py: gunicorn, Celery and PostgreSQL on 127.0.0.1, about 8 minutes; results go to
+# docs/performance.md). Needs PostgreSQL at 127.0.0.1:5432 (user postgres), Redis at
+# 127.0.0.1:6379 and wrk (installed with apt-get when missing and run as root).
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/clinic_bench_pytest
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 bench: $(STAMP)
-	$(PY) -m pytest benchmarks -p no:randomly --benchmark-only --benchmark-columns=min,median,mean,max,rounds
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) \
+		$(PY) -m pytest benchmarks -s -p no:randomly --benchmark-only --benchmark-columns=min,median,mean,max,rounds
+	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .pytest_cache .mypy_cache .ruff_cache
