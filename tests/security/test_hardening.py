@@ -21,6 +21,16 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _clock_mid_window(monkeypatch):
+    """Limits count per fixed window: keep the tests away from a window boundary."""
+    import types
+
+    import intake.api.throttling as throttling
+
+    monkeypatch.setattr(throttling, "time", types.SimpleNamespace(time=lambda: 1_800_000_030.0))
+
+
 def _rates(client: str = "1000/min", user: str = "1000/min"):
     from django.conf import settings
 
