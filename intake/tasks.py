@@ -16,7 +16,7 @@ def ping() -> str:
     return "pong"
 
 
-# --- Outbox, webhooks, notifications, escalation, re-stratification (docs/delivery.md) ----------
+# --- Outbox, webhooks, notifications, escalation, re-stratification (README, Delivery) ---
 # Every task takes ids, is idempotent (safe to run twice, or concurrently), acknowledges late and
 # retries a bounded number of times on database errors only; HTTP failures of a webhook follow
 # the delivery's own schedule in the database (intake.services.delivery.retry_delay).

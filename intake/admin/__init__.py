@@ -33,7 +33,7 @@ __all__ = [
 # --- Webhooks (delivery) ---
 # Self-contained: subscriptions, the delivery log with dead letters and redelivery, and
 # re-stratification jobs (those over every clinic: superusers only), for superusers and each
-# clinic's administrators (docs/delivery.md). Redelivery is the one write besides subscriptions.
+# clinic's administrators (the README (Delivery section)). Redelivery is the one write besides subscriptions.
 from typing import Any as _Any  # noqa: E402
 
 from django import forms as _forms  # noqa: E402

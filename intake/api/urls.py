@@ -12,7 +12,7 @@ router.register("patients", PatientViewSet, basename="patient")
 router.register("intakes", IntakeViewSet, basename="intake")
 router.register("flags", FlagViewSet, basename="flag")
 router.register("instruments", InstrumentViewSet, basename="instrument")
-# Webhooks (docs/delivery.md): deliveries before the subscription routes so "deliveries" is no id.
+# Webhooks (README, Delivery): deliveries before the subscription routes, so "deliveries" is no id.
 router.register("webhooks/deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 router.register("webhooks", WebhookSubscriptionViewSet, basename="webhook")
 router.register("restratifications", RestratificationJobViewSet, basename="restratification")

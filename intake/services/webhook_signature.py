@@ -1,5 +1,5 @@
 """Standard Webhooks signatures (https://www.standardwebhooks.com/): how we sign a delivery and how
-a receiver verifies one. `verify_webhook` is the exact snippet printed in docs/delivery.md — it
+a receiver verifies one. `verify_webhook` is the exact snippet printed in the README (Delivery section) — it
 uses only the standard library, so receivers can copy it as is."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def sign(*, secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-# --- receiver snippet: docs/delivery.md prints this verbatim (tests/delivery checks it) ---------
+# --- receiver snippet: the README (Delivery) prints this verbatim (tests/delivery checks it) ---
 TOLERANCE_SECONDS = 5 * 60
 
 

@@ -1,4 +1,4 @@
-"""Standard Webhooks signatures, and the receiver snippet printed in docs/delivery.md."""
+"""Standard Webhooks signatures, and the receiver snippet printed in README.md."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 from intake.services import webhook_signature
 from intake.services.webhook_signature import new_secret, sign, verify_webhook
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "delivery.md"
+DOC = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def _doc_snippet() -> str:
