@@ -419,6 +419,18 @@ class RiskAssessmentReadView(FhirView):
         )
 
 
+def _patient_parameter(request: Request, name: str) -> Patient:
+    """The caller's clinic's patient a search parameter names (`Patient/{id}` or the id); else 400."""
+    value = request.query_params.get(name, "").removeprefix("Patient/")
+    try:
+        patient = Patient.objects.filter(clinic=get_actor(request).clinic, pk=uuid.UUID(value)).first()
+    except ValueError:
+        patient = None
+    if patient is None:
+        raise ValidationError({name: [f"Name a patient of your clinic: {name}=Patient/{{id}}."]})
+    return patient
+
+
 class ObservationSearchView(FhirView):
     """Score Observations of a patient (current revisions), optionally by code."""
 
@@ -438,15 +450,7 @@ class ObservationSearchView(FhirView):
         tags=["fhir"],
     )
     def get(self, request: Request) -> Response:
-        clinic = get_actor(request).clinic
-        subject = request.query_params.get("subject", "")
-        patient_id = subject.removeprefix("Patient/")
-        try:
-            patient = Patient.objects.filter(clinic=clinic, pk=uuid.UUID(patient_id)).first()
-        except ValueError:
-            patient = None
-        if patient is None:
-            raise ValidationError({"subject": ["Name a patient of your clinic: subject=Patient/{id}."]})
+        patient = _patient_parameter(request, "subject")
         rows = current_scores(patient=patient)
         if "code" in request.query_params:
             instruments = instruments_for_code(request.query_params["code"])
@@ -507,13 +511,7 @@ class AuditEventSearchView(FhirView):
         actor = get_actor(request)
         if actor.role != Role.CLINIC_ADMIN:
             raise PermissionDenied("Only the clinic's administrators may read the audit trail.")
-        patient_id = request.query_params.get("patient", "").removeprefix("Patient/")
-        try:
-            patient = Patient.objects.filter(clinic=actor.clinic, pk=uuid.UUID(patient_id)).first()
-        except ValueError:
-            patient = None
-        if patient is None:
-            raise ValidationError({"patient": ["Name a patient of your clinic: patient=Patient/{id}."]})
+        patient = _patient_parameter(request, "patient")
         events = AuditEvent.objects.filter(clinic=actor.clinic, patient_id=patient.pk).order_by("at", "pk")[
             :1000
         ]
