@@ -19,6 +19,8 @@ from intake.models import OutboxEvent, ReferralFlag
 
 from .outbox import FLAG_CREATED, FLAG_UPDATED, INTAKE_SCORED
 
+_ENDED = ("closed", "dismissed", "superseded")  # flag statuses after which its FHIR Flag is inactive
+
 
 def _parameter(name: str, value: Any) -> dict[str, Any]:
     if isinstance(value, bool):
@@ -57,7 +59,7 @@ def event_bundle(event: OutboxEvent) -> dict[str, Any]:
                     status=payload["status"],
                     raised_at=raised_at,
                     due_at=datetime.datetime.fromisoformat(payload["due_at"]),
-                    closed_at=event.occurred_at if payload["status"] in ("closed", "dismissed") else None,
+                    closed_at=event.occurred_at if payload["status"] in _ENDED else None,
                     rules=tuple(str(rule) for rule in rules),
                 )
             ],
