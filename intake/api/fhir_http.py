@@ -129,6 +129,21 @@ def fhir_exception_handler(exc: Exception, context: dict[str, Any]) -> Response 
     return response
 
 
+def searchset(resources: list[dict[str, Any]]) -> dict[str, Any]:
+    """A FHIR searchset Bundle of matches; each resource is addressed by its canonical `url` when it
+    has one (Questionnaires), else `{base}/{resourceType}/{id}`."""
+    base = fhir_base_url()
+    entries = [
+        {
+            "fullUrl": resource.get("url") or f"{base}/{resource['resourceType']}/{resource['id']}",
+            "resource": resource,
+            "search": {"mode": "match"},
+        }
+        for resource in resources
+    ]
+    return {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}
+
+
 class FhirView(APIView):
     renders_fhir = True
     renderer_classes = [FhirJsonRenderer, JSONRenderer]
@@ -151,13 +166,7 @@ class QuestionnaireListView(FhirView):
     )
     def get(self, request: Request) -> Response:
         base = fhir_base_url()
-        entries = [
-            {"fullUrl": f"{base}/Questionnaire/{d.code}", "resource": questionnaire_for(d, base_url=base)}
-            for d in all_instruments()
-        ]
-        return Response(
-            {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}
-        )
+        return Response(searchset([questionnaire_for(d, base_url=base) for d in all_instruments()]))
 
 
 class QuestionnaireReadView(FhirView):
@@ -464,16 +473,8 @@ class ObservationSearchView(FhirView):
                 patient_id=patient.pk,
             )
         base = fhir_base_url()
-        entries = [
-            {
-                "fullUrl": f"{base}/Observation/{fact.id}",
-                "resource": score_observation(fact, base_url=base),
-                "search": {"mode": "match"},
-            }
-            for fact in score_facts(rows, intake_id=None)
-        ]
-        bundle = {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}
-        return Response(json.loads(dumps(bundle)))
+        observations = [score_observation(fact, base_url=base) for fact in score_facts(rows, intake_id=None)]
+        return Response(json.loads(dumps(searchset(observations))))
 
 
 def instruments_for_code(token: str) -> set[str]:
@@ -522,18 +523,7 @@ class AuditEventSearchView(FhirView):
             object_id=patient.pk,
             patient_id=patient.pk,
         )
-        base = fhir_base_url()
-        entries = [
-            {
-                "fullUrl": f"{base}/AuditEvent/{e.pk}",
-                "resource": audit_event_resource(e),
-                "search": {"mode": "match"},
-            }
-            for e in events
-        ]
-        return Response(
-            {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}
-        )
+        return Response(searchset([audit_event_resource(event) for event in events]))
 
 
 # --- Everything held about a patient (access requests) -----------------------------------------

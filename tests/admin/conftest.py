@@ -11,10 +11,10 @@ from django.test import Client
 from django.utils import timezone
 
 from intake.auth import ROLE_SCOPES, Actor
-from intake.instruments import get
 from intake.models import Clinic, Patient, Role
 from intake.services.intakes import IntakeAnswers, IntakeOutcome, PatientRef, intake_submit
 from intake.services.roles import roles_sync
+from tests.builders import low_risk_responses
 from tests.factories import IdentifierFactory, MembershipFactory, PatientFactory, UserFactory
 
 PASSWORD = "correct-horse-battery"
@@ -24,24 +24,6 @@ PASSWORD = "correct-horse-battery"
 def role_groups(db: Any) -> None:
     """The groups come from migration 0004; transactional tests flush them, so sync again."""
     roles_sync()
-
-
-def numbered(prefix: str, values: list[int]) -> dict[str, int]:
-    return {f"{prefix}{i}": value for i, value in enumerate(values, start=1)}
-
-
-def low_risk_responses() -> dict[str, dict[str, Any]]:
-    return {
-        "nrs": {"pain": 3},
-        "peg": {"p": 3, "e": 2, "g": 2},
-        "odi": numbered("s", [1] * 10),
-        "startback": numbered("q", [0] * 9),
-        "phq9": numbered("q", [0] * 9),
-        "gad7": numbered("q", [0] * 7),
-        "pcs": numbered("q", [0] * 13),
-        "isi": numbered("q", [0] * 7),
-        "red_flags": {item.id: False for item in get("red_flags").items},
-    }
 
 
 def submit(

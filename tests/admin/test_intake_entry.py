@@ -10,8 +10,7 @@ from django.utils import timezone
 
 from intake.instruments import get
 from intake.models import Intake, IntakeSource, ReferralFlag, Role
-
-from .conftest import low_risk_responses
+from tests.builders import low_risk_responses
 
 pytestmark = pytest.mark.django_db
 
