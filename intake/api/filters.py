@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
+import datetime
+from typing import Any
+
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
+from django_filters.fields import IsoDateTimeField
 from rest_framework.exceptions import ValidationError
 
 from intake.models import FlagStatus, Intake, Patient, Priority, ReferralFlag
 from intake.selectors.intakes import flags_overdue
 
 from .permissions import resolve_actor
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time, turned into UTC: Python accepts offsets up to ±23:59, PostgreSQL
+    only up to ±15:59, so an odd offset is normalised here rather than failing in the query."""
+
+    def to_python(self, value: Any) -> datetime.datetime | None:
+        parsed: datetime.datetime | None = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(datetime.UTC)
+        except OverflowError as exc:
+            raise forms.ValidationError("Out of the supported range.", code="invalid") from exc
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 class PatientFilter(django_filters.FilterSet):
@@ -40,8 +63,8 @@ class PatientFilter(django_filters.FilterSet):
 class IntakeFilter(django_filters.FilterSet):
     patient = django_filters.UUIDFilter(field_name="patient_id")
     form = django_filters.CharFilter(field_name="form_code")
-    completed_after = django_filters.IsoDateTimeFilter(field_name="completed_at", lookup_expr="gte")
-    completed_before = django_filters.IsoDateTimeFilter(field_name="completed_at", lookup_expr="lt")
+    completed_after = UtcIsoDateTimeFilter(field_name="completed_at", lookup_expr="gte")
+    completed_before = UtcIsoDateTimeFilter(field_name="completed_at", lookup_expr="lt")
 
     class Meta:
         model = Intake

@@ -68,7 +68,11 @@ QUESTION_TYPES = frozenset({"choice", "open-choice", "integer", "decimal", "codi
 # How many leading words of the published wording an uncoded item must repeat (positional mapping).
 WORDING_WORDS = 4
 
-_FULL_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+# FHIR R4 dateTime with seconds and a zone; offsets within ±14:00 as the datatype's regex has it
+# (http://hl7.org/fhir/R4/datatypes.html#dateTime) — PostgreSQL refuses larger ones.
+_FULL_DATETIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00))$"
+)
 _LOINC_CODE = re.compile(r"^\d{1,8}-\d$")
 _LOINC_ANSWER = re.compile(r"^LA\d{1,8}-\d$")
 

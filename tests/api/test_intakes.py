@@ -213,6 +213,31 @@ def test_list_intakes_filters_by_patient(api, clinic, patient):
     assert [item["patient"] for item in listed] == [str(patient.id)]
 
 
+def test_list_intakes_filters_by_completion_time_in_any_offset(api, patient):
+    body = initial_intake({"identifier": MRN})
+    body["completed_at"] = "2026-03-01T12:00:00Z"
+    submit(api, body)
+
+    def listed(**params):
+        response = api.get("/api/v1/intakes/", params)
+        assert response.status_code == 200, response.content
+        return len(response.json()["results"])
+
+    # 12:00 UTC is 05:02 at -06:58 and 23:58 at +11:58; PostgreSQL itself refuses offsets
+    # beyond ±15:59, which Python accepts: the filter normalises to UTC first.
+    assert listed(completed_after="2026-03-01T05:02:00-06:58") == 1
+    assert listed(completed_after="2026-03-01T05:03:00-06:58") == 0
+    assert listed(completed_before="2026-03-02T05:58:00+17:58") == 0
+    assert listed(completed_before="2026-03-02T05:59:00+17:58") == 1
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+17:58", "yesterday"])
+def test_list_intakes_refuses_a_time_filter_it_cannot_read_naming_it(api, value):
+    response = api.get("/api/v1/intakes/", {"completed_after": value})
+    assert response.status_code == 400
+    assert "completed_after" in response.content.decode()
+
+
 # --- patients named in the body -------------------------------------------------------------------
 
 

@@ -454,6 +454,23 @@ def test_partial_authored_date_is_ignored_with_a_warning():
     assert any("authored" in issue.diagnostics for issue in mapped.issues)
 
 
+@pytest.mark.parametrize("offset", ["+14:01", "+17:58", "-15:00"])
+def test_authored_offset_beyond_fhirs_plus_minus_14_hours_is_ignored_with_a_warning(offset):
+    response = our_response("gad7", {"q1": {"valueInteger": 1}})
+    response["authored"] = f"2026-03-01T09:30:00{offset}"
+    mapped = map_questionnaire_response(response, base_url=BASE_URL)
+    assert mapped.authored is None
+    assert any("authored" in issue.diagnostics for issue in mapped.issues)
+
+
+def test_authored_offset_of_14_hours_is_kept():
+    response = our_response("gad7", {"q1": {"valueInteger": 1}})
+    response["authored"] = "2026-03-01T09:30:00+14:00"
+    assert map_questionnaire_response(response, base_url=BASE_URL).authored == datetime(
+        2026, 2, 28, 19, 30, tzinfo=UTC
+    )
+
+
 def test_a_resource_that_is_not_a_questionnaire_response_is_refused():
     assert refused({"resourceType": "Observation"})[0].code == "invalid"
 
