@@ -235,6 +235,7 @@ OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
 OAUTH2_PROVIDER = {
     "SCOPES": API_SCOPES,
     "SCOPES_BACKEND_CLASS": "intake.auth.IntegrationClientScopes",
+    "OAUTH2_VALIDATOR_CLASS": "intake.auth.ClinicOAuth2Validator",
     "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("ACCESS_TOKEN_EXPIRE_SECONDS", default=3600),
     # RFC 9700 (OAuth 2.0 Security BCP): tokens stored only as checksums, no tokens in query
     # strings, no implicit/password grants. We only use client credentials anyway.

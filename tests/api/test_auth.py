@@ -8,6 +8,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from oauth2_provider.models import get_application_model
 from rest_framework.test import APIClient
 
@@ -206,3 +208,15 @@ def test_create_integration_rejects_unknown_clinic():
         call_command(
             "create_integration", "--clinic", "nowhere", "--scopes", "patients:read", stdout=StringIO()
         )
+
+
+def test_a_bearer_token_is_resolved_to_client_and_clinic_in_one_query(api_for, clinic):
+    api = api_for(clinic, ["patients:read"])
+    api.get("/api/v1/instruments/")  # warm: content types, caches
+    with CaptureQueriesContext(connection) as captured:
+        response = api.get("/api/v1/instruments/")
+    assert response.status_code == 200
+    sql = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+    auth = [s for s in sql if "oauth2_provider" in s or "intake_integrationclient" in s or "intake_clinic" in s]
+    assert len(auth) == 1, auth
+    assert "intake_integrationclient" in auth[0] and "intake_clinic" in auth[0]
