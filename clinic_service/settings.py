@@ -152,7 +152,11 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_RESULT_EXPIRES = 3600
 # Redis re-delivers an unacknowledged message only after the visibility timeout, which must
 # exceed the longest task (CELERY_TASK_TIME_LIMIT) or a running task is handed out twice.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# "max_retries": 0 — publishing gives up at the first refused connection instead of kombu's retry
+# loop (about 6 s per message with kombu 5.7): a request must not hang on a broker that is down;
+# the outbox row waits for the sweeper. The worker's own reconnect loop is not affected (it
+# passes its retry limits explicitly, broker_connection_max_retries).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "max_retries": 0}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 # Beat (run `celery -A clinic_service beat`): the outbox sweeper re-sends what a lost message or a
