@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from intake.errors import FieldProblem, IdempotencyKeyReused, InvalidIntake
@@ -55,23 +55,34 @@ def idempotent_call(
 ) -> StoredResponse:
     """Run `perform` once per (actor, key); later calls with the same body replay its response."""
     digest = request_digest(request_data)
-    existing = IdempotencyRecord.objects.filter(actor=actor, key=key).first()
-    if existing is not None:
-        return _replay(existing, digest)
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(actor=actor, key=key, request_hash=digest)
-        except IntegrityError:
-            record = None  # a concurrent request with this key committed first
-        if record is None:
-            winner = IdempotencyRecord.objects.get(actor=actor, key=key)
-            return _replay(winner, digest)
+        record_id = _claim(actor=actor, key=key, digest=digest)
+        if record_id is None:  # used before, or by a concurrent request that committed first
+            return _replay(IdempotencyRecord.objects.get(actor=actor, key=key), digest)
         status, body = perform()
-        record.response_status = status
-        record.response_body = json.dumps(body, cls=DjangoJSONEncoder)
-        record.save(update_fields=["response_status", "response_body"])
-    return StoredResponse(status=status, body=json.loads(record.response_body), replayed=False)
+        response_body = json.dumps(body, cls=DjangoJSONEncoder)
+        IdempotencyRecord.objects.filter(pk=record_id).update(
+            response_status=status, response_body=response_body
+        )
+    return StoredResponse(status=status, body=json.loads(response_body), replayed=False)
+
+
+def _claim(*, actor: str, key: str, digest: str) -> int | None:
+    """Insert the key's row, or return None when (actor, key) already has one.
+
+    One statement, no savepoint: `ON CONFLICT DO NOTHING` (PostgreSQL, SQLite ≥ 3.35) instead of
+    catching an IntegrityError. On PostgreSQL it waits while a concurrent transaction holds the
+    same key, then inserts (that one rolled back) or returns nothing (it committed).
+    """
+    table = connection.ops.quote_name(IdempotencyRecord._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (actor, key, request_hash, response_body, created_at) "  # noqa: S608 - table name from the model
+            "VALUES (%s, %s, %s, '', %s) ON CONFLICT (actor, key) DO NOTHING RETURNING id",
+            [actor, key, digest, timezone.now()],
+        )
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
 def _replay(record: IdempotencyRecord, digest: str) -> StoredResponse:
