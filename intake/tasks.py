@@ -34,7 +34,8 @@ _DB_RETRY: dict[str, Any] = {
 
 @shared_task(name="intake.outbox.dispatch", time_limit=120, soft_time_limit=100, **_DB_RETRY)
 def dispatch_events(seqs: list[int]) -> None:
-    """Fan outbox events out to webhook deliveries and notifications."""
+    """Fan out events stored without their fan-out (the sweeper's path; new events fan out in
+    the transaction that stores them)."""
     for seq in seqs:
         delivery.outbox_dispatch(seq=seq)
 

@@ -55,8 +55,9 @@ MAX_COUNTDOWN_SECONDS = 300.0
 # A delivery waiting for an earlier event of the same subject is looked at again after this.
 ORDER_WAIT_SECONDS = 1.0
 SWEEP_LIMIT = 1000
-# Publishing must not hold up a request when the broker is down: no retry loop (kombu's default
-# retries for about a second per message); the outbox row waits for the sweeper instead.
+# Publishing must not hold up a request when the broker is down: no retry loop (`retry=False`
+# here, and CELERY_BROKER_TRANSPORT_OPTIONS["max_retries"] = 0 for the connection itself); the
+# pending rows wait for the sweeper instead.
 
 
 # --- enqueueing (never raises into the caller) ---------------------------------------------------
@@ -77,25 +78,80 @@ def enqueue(task: Any, *args: Any, countdown: float | None = None, log_ids: str 
     return True
 
 
-def outbox_dispatch_on_commit(seqs: list[int]) -> None:
-    """After the current transaction commits, ask a worker to fan these events out."""
-    if not seqs:
-        return
-    from intake.tasks import dispatch_events
-
-    transaction.on_commit(lambda: enqueue(dispatch_events, seqs, log_ids=f"outbox seq {seqs}"))
-
-
 # --- fan-out ------------------------------------------------------------------------------------
 
 
-def _subscribed(event: OutboxEvent) -> list[WebhookSubscription]:
-    # Filtered in Python: a clinic has a handful of subscriptions, and JSON `contains` is not
-    # available on SQLite. A subscription receives the events that occur after it was created.
-    candidates = WebhookSubscription.objects.filter(
-        clinic_id=event.clinic_id, is_active=True, created_at__lte=event.occurred_at
+@dataclass(frozen=True)
+class FanOut:
+    delivery_ids: list[uuid.UUID]
+    notification_ids: list[int]
+
+
+def _subscriptions(clinic_ids: set[int]) -> list[WebhookSubscription]:
+    if not clinic_ids:
+        return []
+    return list(WebhookSubscription.objects.filter(clinic_id__in=clinic_ids, is_active=True))
+
+
+def _fan_out(events: list[OutboxEvent]) -> FanOut:
+    """Write a delivery per (event, matching subscription) and the immediate notifications due.
+
+    Idempotent: both are unique per pair, so fanning an event out twice adds nothing. A
+    subscription receives the events that occur after it was created. Subscriptions are filtered
+    in Python: a clinic has a handful, and JSON `contains` is not available on SQLite.
+    """
+    subscriptions = _subscriptions({event.clinic_id for event in events})
+    deliveries = [
+        WebhookDelivery(event=event, subscription=subscription)
+        for event in events
+        for subscription in subscriptions
+        if subscription.clinic_id == event.clinic_id
+        and event.event_type in subscription.event_types
+        and subscription.created_at <= event.occurred_at
+    ]
+    WebhookDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+    notifications = [n for n in map(_immediate_notification, events) if n is not None]
+    notification_ids: list[int] = []
+    if notifications:
+        FlagNotification.objects.bulk_create(notifications, ignore_conflicts=True)
+        notification_ids = list(
+            FlagNotification.objects.filter(
+                flag_id__in=[n.flag_id for n in notifications], kind=NotificationKind.IMMEDIATE, sent_at=None
+            ).values_list("pk", flat=True)
+        )
+    # Ids are chosen here (uuid4). For a fresh event none of its deliveries can exist yet; on a
+    # re-dispatch outbox_dispatch asks the database which are pending instead.
+    delivery_ids = [delivery.pk for delivery in deliveries]
+    return FanOut(delivery_ids=delivery_ids, notification_ids=notification_ids)
+
+
+def _publish_on_commit(fan_out: FanOut, *, log_ids: str) -> None:
+    from intake.tasks import deliver_webhook, send_notification
+
+    if not fan_out.delivery_ids and not fan_out.notification_ids:
+        return
+
+    def publish() -> None:
+        for delivery_id in fan_out.delivery_ids:
+            enqueue(deliver_webhook, str(delivery_id), log_ids=log_ids)
+        for notification_id in fan_out.notification_ids:
+            enqueue(send_notification, notification_id, log_ids=log_ids)
+
+    transaction.on_commit(publish)
+
+
+def fan_out_on_commit(events: list[OutboxEvent]) -> None:
+    """Fan freshly stored events out in the caller's transaction; publish the work after commit."""
+    if not events:
+        return
+    fan_out = _fan_out(events)
+    _publish_on_commit(fan_out, log_ids=f"outbox seq {[event.seq for event in events]}")
+    logger.info(
+        "outbox events %s fanned out to %d deliveries, %d notifications",
+        ", ".join(f"{event.event_id} ({event.event_type})" for event in events),
+        len(fan_out.delivery_ids),
+        len(fan_out.notification_ids),
     )
-    return [sub for sub in candidates if event.event_type in sub.event_types]
 
 
 def _immediate_notification(event: OutboxEvent) -> FlagNotification | None:
@@ -111,22 +167,17 @@ def _immediate_notification(event: OutboxEvent) -> FlagNotification | None:
 
 
 def outbox_dispatch(*, seq: int) -> None:
-    """Fan one event out: a delivery per matching subscription, a notification if due. Idempotent."""
-    from intake.tasks import deliver_webhook, send_notification
+    """Fan out an event left undispatched (the sweeper's path; new events fan out when stored).
 
+    Idempotent: an event already dispatched only has its pending work published again.
+    """
     with transaction.atomic():
         event = OutboxEvent.objects.select_for_update().filter(seq=seq).first()
         if event is None:
             logger.info("outbox seq %s not found (nothing to dispatch)", seq)
             return
         if event.dispatched_at is None:
-            WebhookDelivery.objects.bulk_create(
-                [WebhookDelivery(event=event, subscription=sub) for sub in _subscribed(event)],
-                ignore_conflicts=True,
-            )
-            notification = _immediate_notification(event)
-            if notification is not None:
-                FlagNotification.objects.bulk_create([notification], ignore_conflicts=True)
+            _fan_out([event])
             OutboxEvent.objects.filter(seq=seq).update(dispatched_at=timezone.now())
         delivery_ids = list(
             WebhookDelivery.objects.filter(event=event, status=DeliveryStatus.PENDING).values_list(
@@ -140,14 +191,7 @@ def outbox_dispatch(*, seq: int) -> None:
                     flag_id=event.payload["flag_id"], kind=NotificationKind.IMMEDIATE, sent_at=None
                 ).values_list("pk", flat=True)
             )
-
-        def publish() -> None:
-            for delivery_id in delivery_ids:
-                enqueue(deliver_webhook, str(delivery_id), log_ids=f"event {event.event_id}")
-            for notification_id in notification_ids:
-                enqueue(send_notification, notification_id, log_ids=f"event {event.event_id}")
-
-        transaction.on_commit(publish)
+        _publish_on_commit(FanOut(delivery_ids, notification_ids), log_ids=f"event {event.event_id}")
     logger.info(
         "dispatched event %s (%s) to %d deliveries", event.event_id, event.event_type, len(delivery_ids)
     )

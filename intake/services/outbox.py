@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.utils import timezone
+
 from intake.models import Clinic, OutboxEvent
 
 INTAKE_SCORED = "intake.scored"
@@ -26,13 +28,20 @@ def outbox_event(
 
 
 def outbox_record(events: Iterable[OutboxEvent]) -> list[OutboxEvent]:
-    """Store events in the caller's transaction (one INSERT); a worker fans them out after commit.
+    """Store events in the caller's transaction and fan them out there and then.
 
-    If the broker is down at commit the request still succeeds: the rows stay undispatched and
-    the beat sweeper (intake.services.delivery.outbox_sweep) sends them later.
+    The matching webhook deliveries and immediate notifications are written in the same
+    transaction (so an event is never stored without them), and after commit only the deliveries
+    and e-mails themselves go to Celery. If the broker is down at commit the request still
+    succeeds: the rows stay pending and the beat sweeper (intake.services.delivery.outbox_sweep)
+    sends them later.
     """
-    from .delivery import outbox_dispatch_on_commit
+    from .delivery import fan_out_on_commit
 
-    stored = OutboxEvent.objects.bulk_create(list(events))
-    outbox_dispatch_on_commit([event.seq for event in stored if event.seq is not None])
+    now = timezone.now()
+    pending = list(events)
+    for event in pending:
+        event.dispatched_at = now
+    stored = OutboxEvent.objects.bulk_create(pending)
+    fan_out_on_commit(stored)
     return stored

@@ -9,8 +9,8 @@ from django.test import TestCase
 from kombu.exceptions import OperationalError
 
 from intake import tasks
-from intake.models import DeliveryStatus, OutboxEvent, WebhookDelivery
-from intake.services.delivery import outbox_sweep
+from intake.models import DeliveryStatus, FlagNotification, OutboxEvent, WebhookDelivery
+from intake.services.delivery import SweepResult, outbox_sweep
 from tests.delivery.support import URGENT_FLAG_ANSWERS, submit, subscribe
 
 pytestmark = pytest.mark.django_db
@@ -25,26 +25,58 @@ def test_broker_down_at_commit_still_returns_201_and_the_sweeper_delivers(
         raise OperationalError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
 
     with monkeypatch.context() as patched:
-        patched.setattr(tasks.dispatch_events, "apply_async", broker_down)
+        patched.setattr(tasks.deliver_webhook, "apply_async", broker_down)
+        patched.setattr(tasks.send_notification, "apply_async", broker_down)
         body = submit(api, **URGENT_FLAG_ANSWERS)
     assert body["id"]
     events = list(OutboxEvent.objects.all())
-    assert len(events) == 2 and all(e.dispatched_at is None for e in events)
+    # The fan-out is written with the intake; only the publishing after commit failed.
+    assert len(events) == 2 and all(e.dispatched_at is not None for e in events)
+    deliveries = WebhookDelivery.objects.all()
+    assert {str(d.event.event_id) for d in deliveries} == {str(e.event_id) for e in events}
+    assert all(d.status == DeliveryStatus.PENDING and d.attempt_count == 0 for d in deliveries)
+    assert FlagNotification.objects.filter(sent_at=None).count() == 1
     assert "the outbox sweeper will re-send it" in caplog.text
     assert receiver.requests == []
 
     with TestCase.captureOnCommitCallbacks(execute=True):
         result = outbox_sweep()
-    assert result.events == 2
-    assert OutboxEvent.objects.filter(dispatched_at=None).count() == 0
+    assert (result.deliveries, result.notifications) == (2, 1)
     assert set(receiver.ids_delivered()) == {str(e.event_id) for e in events}
+    assert FlagNotification.objects.filter(sent_at=None).count() == 0
 
 
-def test_sweeper_leaves_recent_events_to_their_own_message(webhook_settings, api, patient, monkeypatch):
-    webhook_settings.OUTBOX_REDISPATCH_AFTER_SECONDS = 30
-    monkeypatch.setattr(tasks.dispatch_events, "apply_async", lambda *a, **k: None)
+def test_without_subscriptions_or_urgent_flags_nothing_is_published(webhook_settings, api, patient, monkeypatch):
+    published = []
+    for task in (tasks.deliver_webhook, tasks.send_notification, tasks.dispatch_events):
+        monkeypatch.setattr(task, "apply_async", lambda *a, **k: published.append((a, k)))
     submit(api)
-    assert outbox_sweep().events == 0
+    assert OutboxEvent.objects.filter(dispatched_at=None).count() == 0
+    assert published == []
+
+
+def test_an_event_left_undispatched_is_fanned_out_by_the_sweeper(webhook_settings, api, patient, receiver):
+    subscribe(api, receiver.url)
+    submit(api, **URGENT_FLAG_ANSWERS)
+    # As if written before fan-out moved into the writing transaction (or by hand): no deliveries.
+    WebhookDelivery.objects.all().delete()
+    OutboxEvent.objects.update(dispatched_at=None)
+    receiver.requests.clear()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert outbox_sweep().events == 2
+    assert OutboxEvent.objects.filter(dispatched_at=None).count() == 0
+    assert set(receiver.ids_delivered()) == {str(e.event_id) for e in OutboxEvent.objects.all()}
+
+
+def test_sweeper_leaves_recent_deliveries_to_their_own_message(
+    webhook_settings, api, patient, receiver, monkeypatch
+):
+    webhook_settings.OUTBOX_REDISPATCH_AFTER_SECONDS = 30
+    subscribe(api, receiver.url)
+    monkeypatch.setattr(tasks.deliver_webhook, "apply_async", lambda *a, **k: None)
+    submit(api)
+    assert WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING).count() == 1
+    assert outbox_sweep() == SweepResult(events=0, deliveries=0, notifications=0)
 
 
 def test_sweeper_resends_a_delivery_whose_worker_died(webhook_settings, api, patient, receiver, monkeypatch):
