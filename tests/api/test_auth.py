@@ -217,6 +217,8 @@ def test_a_bearer_token_is_resolved_to_client_and_clinic_in_one_query(api_for, c
         response = api.get("/api/v1/instruments/")
     assert response.status_code == 200
     sql = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
-    auth = [s for s in sql if "oauth2_provider" in s or "intake_integrationclient" in s or "intake_clinic" in s]
+    auth = [
+        s for s in sql if "oauth2_provider" in s or "intake_integrationclient" in s or "intake_clinic" in s
+    ]
     assert len(auth) == 1, auth
     assert "intake_integrationclient" in auth[0] and "intake_clinic" in auth[0]

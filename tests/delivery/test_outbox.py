@@ -46,7 +46,9 @@ def test_broker_down_at_commit_still_returns_201_and_the_sweeper_delivers(
     assert FlagNotification.objects.filter(sent_at=None).count() == 0
 
 
-def test_without_subscriptions_or_urgent_flags_nothing_is_published(webhook_settings, api, patient, monkeypatch):
+def test_without_subscriptions_or_urgent_flags_nothing_is_published(
+    webhook_settings, api, patient, monkeypatch
+):
     published = []
     for task in (tasks.deliver_webhook, tasks.send_notification, tasks.dispatch_events):
         monkeypatch.setattr(task, "apply_async", lambda *a, **k: published.append((a, k)))
