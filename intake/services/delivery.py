@@ -146,7 +146,8 @@ def fan_out_on_commit(events: list[OutboxEvent]) -> None:
         return
     fan_out = _fan_out(events)
     _publish_on_commit(fan_out, log_ids=f"outbox seq {[event.seq for event in events]}")
-    logger.info(
+    logger.log(
+        logging.INFO if fan_out.delivery_ids or fan_out.notification_ids else logging.DEBUG,
         "outbox events %s fanned out to %d deliveries, %d notifications",
         ", ".join(f"{event.event_id} ({event.event_type})" for event in events),
         len(fan_out.delivery_ids),
