@@ -250,12 +250,48 @@ class FlagSerializer(serializers.ModelSerializer):
     def get_is_overdue(self, flag: ReferralFlag) -> bool:
         return flag.is_active and flag.due_at < timezone.now()
 
+    def to_representation(self, instance: ReferralFlag) -> dict[str, Any]:
+        """The document DRF's field-by-field path builds (the declared fields stay the schema and
+        tests compare both paths), built directly: a worklist page is 50 flags × 16 fields, and
+        the generic path was about a third of the page's CPU. Uses `revision_number` when the
+        queryset annotated it (flag_queryset does), saving a join to the revision."""
+        flag = instance
+        number = getattr(flag, "revision_number", None)
+        moment = _DATETIME.to_representation
+        return {
+            "id": str(flag.pk),
+            "kind": flag.kind,
+            "priority": flag.priority,
+            "status": flag.status,
+            "due_at": moment(flag.due_at),
+            "is_overdue": self.get_is_overdue(flag),
+            "assignee": flag.assignee_id,
+            "patient": flag.patient_id,
+            "intake": flag.intake_id,
+            "revision": number if number is not None else flag.revision.number,
+            "reasons": flag.reasons,
+            "status_reason": flag.status_reason,
+            "escalated_at": None if flag.escalated_at is None else moment(flag.escalated_at),
+            "version": flag.version,
+            "created_at": moment(flag.created_at),
+            "updated_at": moment(flag.updated_at),
+        }
+
+
+# One instance formats every date-time of a flag as DRF would (ISO 8601, current zone, "Z").
+_DATETIME = serializers.DateTimeField()
+
 
 class FlagDetailSerializer(FlagSerializer):
     events = FlagEventSerializer(many=True, read_only=True)
 
     class Meta(FlagSerializer.Meta):
         fields = [*FlagSerializer.Meta.fields, "events"]
+
+    def to_representation(self, instance: ReferralFlag) -> dict[str, Any]:
+        document = super().to_representation(instance)
+        document["events"] = FlagEventSerializer(instance.events.all(), many=True).data
+        return document
 
 
 class FlagNoteSerializer(StrictSerializer):

@@ -6,7 +6,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from intake.instruments import ScoreResult, change
@@ -41,9 +41,9 @@ def intake_outcome(*, intake: Intake, revision: IntakeRevision | None = None) ->
 def flag_queryset(*, clinic: Clinic) -> QuerySet[ReferralFlag]:
     return (
         ReferralFlag.objects.filter(clinic=clinic)
-        .select_related("revision")
-        # Flags show only their revision's number: not its answers (about 1 kB of JSON a row).
-        .defer("revision__responses", "revision__source_document", "revision__medications")
+        # Flags show only their revision's number, not the revision (its answers are about 1 kB
+        # of JSON a row): the serializers read this annotation.
+        .annotate(revision_number=F("revision__number"))
         .order_by("priority_rank", "due_at", "pk")
     )
 

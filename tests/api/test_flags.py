@@ -6,9 +6,12 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from rest_framework import serializers as drf
 from rest_framework.test import APIClient
 
+from intake.api.serializers import FlagDetailSerializer, FlagSerializer
 from intake.models import FlagStatus, OutboxEvent, ReferralFlag
+from intake.selectors.intakes import flag_queryset
 from tests.builders import STARTBACK_MEDIUM, initial_intake
 from tests.factories import ClinicFactory, IdentifierFactory, MembershipFactory, PatientFactory
 
@@ -173,3 +176,25 @@ def test_other_clinics_flags_are_404_everywhere(api_for, raise_flags):
     )
     assert stranger.get("/api/v1/flags/").json()["results"] == []
     assert ReferralFlag.objects.get(pk=flag["id"]).version == 1
+
+
+def test_flag_documents_are_what_drfs_generic_serialiser_builds(api, clinic, raise_flags):
+    """FlagSerializer builds its document directly (speed); it must match the declared fields."""
+    coordinator = MembershipFactory(clinic=clinic, role="coordinator").user
+    flags = raise_flags(responses={"phq9": {"q9": 1}, "red_flags": {"fever": True}})
+    first, second = list(flags.values())[:2]
+    api.post(f"/api/v1/flags/{first['id']}/assign/", {"assignee": coordinator.pk}, format="json")
+    api.post(f"/api/v1/flags/{second['id']}/dismiss/", {"reason": "seen in clinic"}, format="json")
+    ReferralFlag.objects.filter(pk=first["id"]).update(escalated_at=timezone.now() - timedelta(hours=1))
+
+    rows = list(flag_queryset(clinic=clinic))
+    assert len(rows) >= 2
+    for row in rows:
+        plain = ReferralFlag.objects.get(pk=row.pk)  # no annotation: the revision is read instead
+        for serializer_class in (FlagSerializer, FlagDetailSerializer):
+            generic = drf.ModelSerializer.to_representation(serializer_class(), plain)
+            assert serializer_class(row).data == generic
+            assert serializer_class(plain).data == generic
+            assert list(serializer_class(row).data) == list(serializer_class.Meta.fields)
+    assert {r.status for r in rows} >= {"open", "dismissed"} and any(r.assignee_id for r in rows)
+    assert any(r.escalated_at for r in rows)
