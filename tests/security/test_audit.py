@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.db import DatabaseError, connection
 from fhir.resources.R4B.bundle import Bundle
@@ -65,6 +67,49 @@ def test_scripted_session_records_each_access_exactly_once(api, patient):
     step("get", f"/api/v1/patients/{patient.id}/trajectory/", "patient", "read")
     step("post", f"/api/v1/patients/{patient.id}/deactivate/", "patient", "update", {})
     assert len(steps) == 12
+
+
+def test_a_list_page_records_one_complete_row_per_object_listed(api, clinic, patient):
+    others = [PatientFactory(clinic=clinic) for _ in range(3)]
+    before = AuditEvent.objects.count()
+    response = api.get("/api/v1/patients/", HTTP_X_REQUEST_ID="req-list-1", REMOTE_ADDR="10.1.2.3")
+    assert response.status_code == 200
+    events = _events_since(before)
+    assert sorted(e.object_id for e in events) == sorted(str(p.pk) for p in [patient, *others])
+    for event in events:
+        assert event.patient_id == uuid.UUID(event.object_id)
+        assert (event.clinic_id, event.action, event.object_type, event.outcome) == (
+            clinic.pk,
+            "read",
+            "patient",
+            "success",
+        )
+        assert event.actor.startswith("client:") and event.request_id == "req-list-1"
+        assert (event.status_code, event.method, event.path) == (200, "GET", "/api/v1/patients/")
+        assert event.client_address == "10.1.2.3" and event.at is not None
+
+
+def test_a_list_that_cannot_be_audited_returns_no_data(api, clinic, patient):
+    PatientFactory(clinic=clinic)
+    table = AuditEvent._meta.db_table
+    with connection.cursor() as cursor:  # the database itself refuses audit rows
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE FUNCTION test_refuse_audit() RETURNS trigger AS $$ BEGIN "
+                "RAISE EXCEPTION 'audit table unavailable'; END $$ LANGUAGE plpgsql"
+            )
+            cursor.execute(
+                f"CREATE TRIGGER test_refuse_audit BEFORE INSERT ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION test_refuse_audit()"
+            )
+        else:
+            cursor.execute(
+                f"CREATE TRIGGER test_refuse_audit BEFORE INSERT ON {table} "
+                "BEGIN SELECT RAISE(ABORT, 'audit table unavailable'); END"
+            )
+    response = api.get("/api/v1/patients/")
+    assert response.status_code == 503
+    assert "Zyxwvutsrq" not in response.content.decode()
 
 
 def test_audit_rows_hold_no_phi_values(api, patient):
