@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 
@@ -200,28 +200,6 @@ def _events(request: HttpRequest, response: HttpResponse, request_id: str) -> li
     ]
 
 
-def _store(events: list[AuditEvent]) -> None:
-    """Insert the rows of one request. On PostgreSQL a single `INSERT … SELECT FROM unnest(…)`
-    with one array per column, instead of Django's placeholder per row and column: a worklist page
-    writes 50 rows, and building that statement cost more than the page's query."""
-    if len(events) < 2 or connection.vendor != "postgresql":
-        AuditEvent.objects.bulk_create(events)
-        return
-    fields = [field for field in AuditEvent._meta.concrete_fields if not field.primary_key]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
-    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
-    values = [
-        [field.get_db_prep_save(getattr(event, field.attname), connection) for event in events]
-        for field in fields
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(AuditEvent._meta.db_table)} ({columns}) SELECT * FROM unnest({arrays})",  # noqa: S608 - names from the model
-            values,
-        )
-
-
 def _audit_unavailable(request_id: str) -> HttpResponse:
     body = problem_body(
         503,
@@ -250,7 +228,7 @@ class AuditMiddleware:
             if request.method in SAFE_METHODS:
                 response = self.get_response(request)
                 with transaction.atomic():
-                    _store(_events(request, response, request_id))
+                    AuditEvent.objects.bulk_create(_events(request, response, request_id))
             else:
                 with transaction.atomic():
                     response = self.get_response(request)
@@ -258,10 +236,10 @@ class AuditMiddleware:
                     if failed:
                         transaction.set_rollback(True)  # nothing half-written survives a crash
                     else:
-                        _store(_events(request, response, request_id))
+                        AuditEvent.objects.bulk_create(_events(request, response, request_id))
                 if failed:
                     with transaction.atomic():
-                        _store(_events(request, response, request_id))
+                        AuditEvent.objects.bulk_create(_events(request, response, request_id))
         except DatabaseError:
             logger.exception("audit trail unavailable; request %s refused", request_id)
             return _audit_unavailable(request_id)
