@@ -31,6 +31,8 @@ class OutboxEvent(models.Model):
                 name="outbox_undispatched",
                 condition=models.Q(dispatched_at__isnull=True),
             ),
+            # The earlier events about one subject (delivery ordering asks before every attempt).
+            models.Index(fields=["clinic", "subject_type", "subject_id", "seq"], name="outbox_subject"),
         ]
 
     def __str__(self) -> str:

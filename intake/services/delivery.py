@@ -25,7 +25,6 @@ from typing import Any
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from intake.models import (
@@ -83,7 +82,9 @@ def enqueue(task: Any, *args: Any, countdown: float | None = None, log_ids: str 
 
 @dataclass(frozen=True)
 class FanOut:
-    delivery_ids: list[uuid.UUID]
+    """Deliveries grouped per subscription (each group in event order) and notifications."""
+
+    delivery_ids: list[list[uuid.UUID]]
     notification_ids: list[int]
 
 
@@ -121,19 +122,29 @@ def _fan_out(events: list[OutboxEvent]) -> FanOut:
         )
     # Ids are chosen here (uuid4). For a fresh event none of its deliveries can exist yet; on a
     # re-dispatch outbox_dispatch asks the database which are pending instead.
-    delivery_ids = [delivery.pk for delivery in deliveries]
-    return FanOut(delivery_ids=delivery_ids, notification_ids=notification_ids)
+    return FanOut(delivery_ids=_per_subscription(deliveries), notification_ids=notification_ids)
+
+
+def _per_subscription(deliveries: Iterable[WebhookDelivery]) -> list[list[uuid.UUID]]:
+    groups: dict[Any, list[uuid.UUID]] = {}
+    for delivery in sorted(deliveries, key=lambda d: d.event.seq):
+        groups.setdefault(delivery.subscription_id, []).append(delivery.pk)
+    return list(groups.values())
 
 
 def _publish_on_commit(fan_out: FanOut, *, log_ids: str) -> None:
-    from intake.tasks import deliver_webhook, send_notification
+    """After commit: one message per subscription (its deliveries in event order), one per e-mail."""
+    from intake.tasks import deliver_webhook, deliver_webhooks, send_notification
 
     if not fan_out.delivery_ids and not fan_out.notification_ids:
         return
 
     def publish() -> None:
-        for delivery_id in fan_out.delivery_ids:
-            enqueue(deliver_webhook, str(delivery_id), log_ids=log_ids)
+        for group in fan_out.delivery_ids:
+            if len(group) == 1:
+                enqueue(deliver_webhook, str(group[0]), log_ids=log_ids)
+            else:
+                enqueue(deliver_webhooks, [str(delivery_id) for delivery_id in group], log_ids=log_ids)
         for notification_id in fan_out.notification_ids:
             enqueue(send_notification, notification_id, log_ids=log_ids)
 
@@ -150,7 +161,7 @@ def fan_out_on_commit(events: list[OutboxEvent]) -> None:
         logging.INFO if fan_out.delivery_ids or fan_out.notification_ids else logging.DEBUG,
         "outbox events %s fanned out to %d deliveries, %d notifications",
         ", ".join(f"{event.event_id} ({event.event_type})" for event in events),
-        len(fan_out.delivery_ids),
+        sum(map(len, fan_out.delivery_ids)),
         len(fan_out.notification_ids),
     )
 
@@ -184,7 +195,7 @@ def outbox_dispatch(*, seq: int) -> None:
             WebhookDelivery.objects.filter(event=event, status=DeliveryStatus.PENDING).values_list(
                 "pk", flat=True
             )
-        )
+        )  # one event: at most one delivery per subscription
         notification_ids: list[int] = []
         if event.event_type in (FLAG_CREATED, FLAG_UPDATED):
             notification_ids = list(
@@ -192,7 +203,10 @@ def outbox_dispatch(*, seq: int) -> None:
                     flag_id=event.payload["flag_id"], kind=NotificationKind.IMMEDIATE, sent_at=None
                 ).values_list("pk", flat=True)
             )
-        _publish_on_commit(FanOut(delivery_ids, notification_ids), log_ids=f"event {event.event_id}")
+        _publish_on_commit(
+            FanOut([[delivery_id] for delivery_id in delivery_ids], notification_ids),
+            log_ids=f"event {event.event_id}",
+        )
     logger.info(
         "dispatched event %s (%s) to %d deliveries", event.event_id, event.event_type, len(delivery_ids)
     )
@@ -357,30 +371,25 @@ def _claim(delivery_id: uuid.UUID | str) -> bool:
 
 def _waits_for_earlier(delivery: WebhookDelivery) -> bool:
     """True while an earlier event about the same subject is not yet delivered to this subscription:
-    receivers never see a flag's update before its creation (dead letters do not block)."""
+    receivers never see a flag's update before its creation (dead letters do not block).
+
+    Starts from the subject's earlier events (index `outbox_subject`, usually none or one) rather
+    than from the subscription's pending deliveries, which grow with any backlog.
+    """
     event = delivery.event
-    earlier = Q(event__seq__lt=event.seq, event__subject_type=event.subject_type) & Q(
-        event__subject_id=event.subject_id
+    earlier = OutboxEvent.objects.filter(
+        clinic_id=event.clinic_id,
+        subject_type=event.subject_type,
+        subject_id=event.subject_id,
+        seq__lt=event.seq,
     )
-    if (
-        WebhookDelivery.objects.filter(
-            subscription_id=delivery.subscription_id, status=DeliveryStatus.PENDING
-        )
-        .filter(earlier)
-        .exists()
-    ):
+    if WebhookDelivery.objects.filter(
+        subscription_id=delivery.subscription_id,
+        status=DeliveryStatus.PENDING,
+        event_id__in=earlier.values("seq"),
+    ).exists():
         return True
-    return (
-        OutboxEvent.objects.filter(
-            dispatched_at=None,
-            clinic_id=event.clinic_id,
-            seq__lt=event.seq,
-            subject_type=event.subject_type,
-            subject_id=event.subject_id,
-        )
-        .filter(event_type__in=delivery.subscription.event_types)
-        .exists()
-    )
+    return earlier.filter(dispatched_at=None, event_type__in=delivery.subscription.event_types).exists()
 
 
 def delivery_attempt(*, delivery_id: uuid.UUID | str) -> float | None:

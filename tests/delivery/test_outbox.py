@@ -25,8 +25,8 @@ def test_broker_down_at_commit_still_returns_201_and_the_sweeper_delivers(
         raise OperationalError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
 
     with monkeypatch.context() as patched:
-        patched.setattr(tasks.deliver_webhook, "apply_async", broker_down)
-        patched.setattr(tasks.send_notification, "apply_async", broker_down)
+        for task in (tasks.deliver_webhook, tasks.deliver_webhooks, tasks.send_notification):
+            patched.setattr(task, "apply_async", broker_down)
         body = submit(api, **URGENT_FLAG_ANSWERS)
     assert body["id"]
     events = list(OutboxEvent.objects.all())
@@ -50,11 +50,42 @@ def test_without_subscriptions_or_urgent_flags_nothing_is_published(
     webhook_settings, api, patient, monkeypatch
 ):
     published = []
-    for task in (tasks.deliver_webhook, tasks.send_notification, tasks.dispatch_events):
+    for task in (
+        tasks.deliver_webhook,
+        tasks.deliver_webhooks,
+        tasks.send_notification,
+        tasks.dispatch_events,
+    ):
         monkeypatch.setattr(task, "apply_async", lambda *a, **k: published.append((a, k)))
     submit(api)
     assert OutboxEvent.objects.filter(dispatched_at=None).count() == 0
     assert published == []
+
+
+def test_one_message_per_subscription_carries_its_deliveries_in_event_order(
+    webhook_settings, api, patient, receiver, monkeypatch
+):
+    first, second = subscribe(api, receiver.url), subscribe(api, receiver.url)
+    published = []
+    for task in (tasks.deliver_webhook, tasks.deliver_webhooks):
+        monkeypatch.setattr(task, "apply_async", lambda *a, task=task, **k: published.append((task, k)))
+    submit(api, **URGENT_FLAG_ANSWERS)  # intake.scored + flag.created
+    assert [task for task, _ in published] == [tasks.deliver_webhooks, tasks.deliver_webhooks]
+    by_subscription = {}
+    for _, kwargs in published:
+        (ids,) = kwargs["args"]
+        deliveries = [WebhookDelivery.objects.select_related("event").get(pk=i) for i in ids]
+        assert [d.event.event_type for d in deliveries] == ["intake.scored", "flag.created"]
+        assert deliveries[0].event.seq < deliveries[1].event.seq
+        (subscription,) = {str(d.subscription_id) for d in deliveries}
+        by_subscription[subscription] = ids
+    assert set(by_subscription) == {first["id"], second["id"]}
+
+    monkeypatch.undo()
+    for ids in by_subscription.values():
+        tasks.deliver_webhooks.apply(args=(ids,))
+    assert sum(receiver.ids_delivered().values()) == 4
+    assert WebhookDelivery.objects.filter(status=DeliveryStatus.DELIVERED).count() == 4
 
 
 def test_an_event_left_undispatched_is_fanned_out_by_the_sweeper(webhook_settings, api, patient, receiver):
