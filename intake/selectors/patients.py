@@ -12,6 +12,5 @@ def patient_queryset(*, clinic: Clinic) -> QuerySet[Patient]:
 
 
 def patient_by_identifier(*, clinic: Clinic, system: str, value: str) -> Patient | None:
-    return (
-        patient_queryset(clinic=clinic).filter(identifiers__system=system, identifiers__value=value).first()
-    )
+    """The patient holding this identifier (one query: the identifiers are not prefetched)."""
+    return Patient.objects.filter(clinic=clinic, identifiers__system=system, identifiers__value=value).first()
