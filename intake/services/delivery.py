@@ -25,6 +25,7 @@ from typing import Any
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from intake.models import (
@@ -373,23 +374,27 @@ def _waits_for_earlier(delivery: WebhookDelivery) -> bool:
     """True while an earlier event about the same subject is not yet delivered to this subscription:
     receivers never see a flag's update before its creation (dead letters do not block).
 
-    Starts from the subject's earlier events (index `outbox_subject`, usually none or one) rather
-    than from the subscription's pending deliveries, which grow with any backlog.
+    One query that starts from the subject's earlier events (index `outbox_subject`, usually none
+    or one) rather than from the subscription's pending deliveries, which grow with any backlog:
+    an earlier event blocks while its delivery here is pending, or while it is not fanned out yet.
     """
     event = delivery.event
-    earlier = OutboxEvent.objects.filter(
-        clinic_id=event.clinic_id,
-        subject_type=event.subject_type,
-        subject_id=event.subject_id,
-        seq__lt=event.seq,
+    pending_here = Exists(
+        WebhookDelivery.objects.filter(
+            event_id=OuterRef("seq"), subscription_id=delivery.subscription_id, status=DeliveryStatus.PENDING
+        )
     )
-    if WebhookDelivery.objects.filter(
-        subscription_id=delivery.subscription_id,
-        status=DeliveryStatus.PENDING,
-        event_id__in=earlier.values("seq"),
-    ).exists():
-        return True
-    return earlier.filter(dispatched_at=None, event_type__in=delivery.subscription.event_types).exists()
+    not_fanned_out = Q(dispatched_at=None, event_type__in=delivery.subscription.event_types)
+    return (
+        OutboxEvent.objects.filter(
+            clinic_id=event.clinic_id,
+            subject_type=event.subject_type,
+            subject_id=event.subject_id,
+            seq__lt=event.seq,
+        )
+        .filter(pending_here | not_fanned_out)
+        .exists()
+    )
 
 
 def delivery_attempt(*, delivery_id: uuid.UUID | str) -> float | None:

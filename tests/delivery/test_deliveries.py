@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
+from intake import tasks
 from intake.models import DeliveryStatus, OutboxEvent, WebhookDelivery, WebhookSubscription
-from intake.services.delivery import outbox_dispatch
+from intake.services.delivery import outbox_dispatch, outbox_sweep
 from intake.services.webhook_signature import verify_webhook
 from tests.delivery.support import URGENT_FLAG_ANSWERS, submit, subscribe
 
@@ -149,3 +152,54 @@ def test_urgent_flags_email_coordinators_once_without_phi(webhook_settings, api,
         OutboxEvent.objects.filter(pk=event.pk).update(dispatched_at=None)
         outbox_dispatch(seq=event.seq)
     assert len(mail.outbox) == 1
+
+
+def test_a_flags_update_is_never_delivered_before_its_creation(
+    webhook_settings, api, patient, receiver, monkeypatch, django_capture_on_commit_callbacks
+):
+    subscribe(api, receiver.url, event_types=["flag.created", "flag.updated"])
+    with monkeypatch.context() as lost:  # the message for flag.created is lost
+        for task in (tasks.deliver_webhook, tasks.deliver_webhooks):
+            lost.setattr(task, "apply_async", lambda *a, **k: None)
+        flag_id = submit(api, **URGENT_FLAG_ANSWERS)["flags"][0]["id"]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.post(f"/api/v1/flags/{flag_id}/acknowledge/", {}, format="json").status_code == 200
+
+    created = WebhookDelivery.objects.get(event__event_type="flag.created")
+    updated = WebhookDelivery.objects.get(event__event_type="flag.updated")
+    # The update's attempt found the creation still pending: nothing sent, tried again later.
+    assert receiver.requests == []
+    assert updated.status == DeliveryStatus.PENDING and updated.attempt_count == 0
+    assert updated.next_attempt_at > timezone.now()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox_sweep()  # re-sends the lost creation; the update is not due yet
+    assert [b["type"] for b in receiver.bodies()] == ["flag.created"]
+    WebhookDelivery.objects.filter(pk=updated.pk).update(
+        next_attempt_at=timezone.now() - timedelta(seconds=1),
+        enqueued_at=timezone.now() - timedelta(seconds=1),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox_sweep()
+    bodies = receiver.bodies()
+    assert [(b["type"], b["data"]["version"]) for b in bodies] == [("flag.created", 1), ("flag.updated", 2)]
+    assert bodies[0]["seq"] < bodies[1]["seq"]
+    created.refresh_from_db()
+    assert created.status == DeliveryStatus.DELIVERED
+
+
+def test_an_update_also_waits_for_an_earlier_event_not_yet_fanned_out(
+    webhook_settings, api, patient, receiver, monkeypatch, django_capture_on_commit_callbacks
+):
+    subscribe(api, receiver.url, event_types=["flag.created", "flag.updated"])
+    with monkeypatch.context() as lost:
+        for task in (tasks.deliver_webhook, tasks.deliver_webhooks):
+            lost.setattr(task, "apply_async", lambda *a, **k: None)
+        flag_id = submit(api, **URGENT_FLAG_ANSWERS)["flags"][0]["id"]
+    # As if flag.created had been stored without its fan-out.
+    WebhookDelivery.objects.filter(event__event_type="flag.created").delete()
+    OutboxEvent.objects.filter(event_type="flag.created").update(dispatched_at=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.post(f"/api/v1/flags/{flag_id}/acknowledge/", {}, format="json").status_code == 200
+    assert receiver.requests == []
+    assert WebhookDelivery.objects.get(event__event_type="flag.updated").attempt_count == 0
