@@ -398,6 +398,9 @@ def webhook_phase(
         timeout=60,
     )
     sent_path = run_dir / "paced.jsonl"
+    sessions = {os.getsid(0): "runner", **SESSIONS}
+    cpu_before, started = our_ticks(sessions), time.monotonic()
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     run(
         [
             PY,
@@ -420,6 +423,20 @@ def webhook_phase(
     )
     sent = [json.loads(line) for line in sent_path.read_text().splitlines()]
     created = {r["intake_id"]: r for r in sent if r["status"] == 201}
+    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    drain(env, timeout=60)  # the worker's share includes the deliveries still queued
+    cpu_after, elapsed = our_ticks(sessions), time.monotonic() - started
+    paced_s = (children_after.ru_utime + children_after.ru_stime) - (
+        children_before.ru_utime + children_before.ru_stime
+    )
+    cpu_ms_per_intake = {
+        group: round(
+            (cpu_after.get(group, 0) - cpu_before.get(group, 0)) / TICKS / max(len(created), 1) * 1000, 2
+        )
+        for group in sorted(set(cpu_after) | set(cpu_before))
+        if cpu_after.get(group, 0) - cpu_before.get(group, 0) > 0 and group != "runner"
+    }
+    cpu_ms_per_intake["load generator (paced.py)"] = round(paced_s / max(len(created), 1) * 1000, 2)
     deadline = time.monotonic() + 60
     received: dict[str, float] = {}
     while time.monotonic() < deadline:
@@ -451,6 +468,8 @@ def webhook_phase(
         "request_p50_ms": round(percentile(request_ms, 50), 1),
         "request_p99_ms": round(percentile(request_ms, 99), 1),
         "max_send_lateness_ms": round(max(lateness, default=0) * 1000, 1),
+        "cpu_ms_per_intake": cpu_ms_per_intake,
+        "machine_busy_cpus": round(sum(cpu_ms_per_intake.values()) * len(created) / 1000 / elapsed, 2),
     }
     print(f"  webhook latency: {result}", flush=True)
     return result
@@ -555,6 +574,12 @@ def markdown(results: dict[str, Any]) -> str:
             f"{w['webhooks_received']}/{w['created']} received, {w['errors']} request errors; "
             f"POST p50 {w['request_p50_ms']:.0f} ms, p99 {w['request_p99_ms']:.0f} ms at this rate."
         )
+        if w.get("cpu_ms_per_intake"):
+            shares = ", ".join(f"{group} {ms}" for group, ms in w["cpu_ms_per_intake"].items())
+            lines.append(
+                f"CPU ms per intake in this phase (web, worker, database, receiver, load generator): "
+                f"{shares}; the machine was {w['machine_busy_cpus']} of 2 CPUs busy."
+            )
     else:
         lines.append("Intake → webhook latency: not measured in this run.")
     lines += [
