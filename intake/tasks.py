@@ -43,22 +43,24 @@ def dispatch_events(seqs: list[int]) -> None:
 @shared_task(name="intake.webhooks.deliver", time_limit=30, soft_time_limit=20, **_DB_RETRY)
 def deliver_webhook(delivery_id: str) -> None:
     """One attempt at a webhook delivery; schedules the next one when it is due soon."""
-    _attempt(delivery_id)
+    _attempt([delivery_id])
 
 
 @shared_task(name="intake.webhooks.deliver_batch", time_limit=120, soft_time_limit=100, **_DB_RETRY)
 def deliver_webhooks(delivery_ids: list[str]) -> None:
-    """One attempt at each delivery, in order: the deliveries one transaction made for one
-    subscription (an intake's `intake.scored` and `flag.created`), so one message carries them.
-    Run again after a failure, the deliveries already made are skipped (no longer due)."""
-    for delivery_id in delivery_ids:
-        _attempt(delivery_id)
+    """One attempt at each delivery, in order, on one connection: the deliveries one transaction
+    made for one subscription (an intake's `intake.scored` and `flag.created`). Run again after a
+    failure, the deliveries already made are skipped (no longer due)."""
+    _attempt(delivery_ids)
 
 
-def _attempt(delivery_id: str) -> None:
-    delay = delivery.delivery_attempt(delivery_id=delivery_id)
-    if delay is not None:
-        delivery.enqueue(deliver_webhook, delivery_id, countdown=delay, log_ids=f"delivery {delivery_id}")
+def _attempt(delivery_ids: list[str]) -> None:
+    """Attempt the deliveries; publish each next try that is due soon (the sweeper has the rest)."""
+    delays = delivery.deliveries_attempt(delivery_ids=delivery_ids)
+    for delivery_id, delay in delays.items():
+        delivery.enqueue(
+            deliver_webhook, str(delivery_id), countdown=delay, log_ids=f"delivery {delivery_id}"
+        )
 
 
 @shared_task(name="intake.outbox.sweep", time_limit=120, soft_time_limit=100, **_DB_RETRY)

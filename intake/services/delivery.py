@@ -19,11 +19,12 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection as database
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -243,8 +244,7 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
         self._read_timeout = read_timeout
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock.settimeout(self._read_timeout)
+        self.sock = _connected(self._address, self.port, self.timeout, self._read_timeout)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
@@ -258,13 +258,60 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self._read_timeout = read_timeout
 
     def connect(self) -> None:
-        raw = socket.create_connection((self._address, self.port), self.timeout)
-        raw.settimeout(self._read_timeout)
+        raw = _connected(self._address, self.port, self.timeout, self._read_timeout)
         self.sock = self._context.wrap_socket(raw, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
-def http_post(url: str, *, body: bytes, headers: dict[str, str]) -> Outcome:
-    """POST once: resolve and check the target, connect to that address, never follow redirects."""
+def _connected(address: str, port: int, connect_timeout: float | None, read_timeout: float) -> socket.socket:
+    """A TCP connection to the checked address. TCP_NODELAY as http.client's own connect() sets:
+    without it, a request's body waits for the ACK of its headers (Nagle + delayed ACK, ~40 ms)
+    on a kept-alive connection."""
+    sock = socket.create_connection((address, port), connect_timeout)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.settimeout(read_timeout)
+    return sock
+
+
+class Connections:
+    """Open connections of one batch, by checked target: a subscription's deliveries share one
+    (HTTP keep-alive) instead of connecting once per event. Close when the batch is done."""
+
+    def __init__(self) -> None:
+        self._open: dict[Target, http.client.HTTPConnection] = {}
+
+    def take(self, target: Target) -> tuple[http.client.HTTPConnection, bool]:
+        """A connection to `target` and whether it was used before (it may since have closed)."""
+        reused = self._open.pop(target, None)
+        if reused is not None:
+            return reused, True
+        connection_class = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+        fresh = connection_class(
+            target,
+            connect_timeout=settings.WEBHOOK_CONNECT_TIMEOUT_SECONDS,
+            read_timeout=settings.WEBHOOK_READ_TIMEOUT_SECONDS,
+        )
+        return fresh, False
+
+    def give_back(self, target: Target, connection: http.client.HTTPConnection) -> None:
+        self._open[target] = connection
+
+    def close(self) -> None:
+        for connection in self._open.values():
+            connection.close()
+        self._open.clear()
+
+
+# A kept-alive connection the receiver closed in the meantime fails like this before any answer.
+_STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
+
+
+def http_post(
+    url: str, *, body: bytes, headers: dict[str, str], connections: Connections | None = None
+) -> Outcome:
+    """POST once: resolve and check the target, connect to that address, never follow redirects.
+
+    With `connections`, a connection to the same target is kept open for the next call.
+    """
     started = time.monotonic()
 
     def elapsed() -> int:
@@ -276,29 +323,48 @@ def http_post(url: str, *, body: bytes, headers: dict[str, str]) -> Outcome:
         return Outcome(None, elapsed(), f"dns: {exc}")
     except UnsafeWebhookTarget as exc:
         return Outcome(0, elapsed(), f"refused: {exc}")  # 0: not sent, and never retried
-    connection_class = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
-    connection = connection_class(
-        target,
-        connect_timeout=settings.WEBHOOK_CONNECT_TIMEOUT_SECONDS,
-        read_timeout=settings.WEBHOOK_READ_TIMEOUT_SECONDS,
-    )
+    pool = connections if connections is not None else Connections()
+    connection, reused = pool.take(target)
     try:
-        connection.request("POST", target.path, body=body, headers=headers)
-        response = connection.getresponse()
-        response.read(4096)  # drain a little; the receiver's answer is not stored (may hold PHI)
-        status = response.status
+        try:
+            status, reusable = _send(connection, target, body, headers)
+        except _STALE:
+            if not reused:
+                raise
+            connection.close()  # closed by the receiver while idle: once more on a fresh one
+            connection, _ = Connections().take(target)
+            status, reusable = _send(connection, target, body, headers)
     except TimeoutError:
+        connection.close()
         return Outcome(None, elapsed(), "timeout")
     except (OSError, http.client.HTTPException) as exc:
-        return Outcome(None, elapsed(), f"connection: {type(exc).__name__}")
-    finally:
         connection.close()
+        return Outcome(None, elapsed(), f"connection: {type(exc).__name__}")
+    else:
+        if reusable:
+            pool.give_back(target, connection)
+        else:
+            connection.close()
+    finally:
+        if connections is None:
+            pool.close()
     error = ""
     if 300 <= status < 400:
         error = "redirect not followed"
     elif status >= 400:
         error = f"HTTP {status}"
     return Outcome(status, elapsed(), error)
+
+
+def _send(
+    connection: http.client.HTTPConnection, target: Target, body: bytes, headers: dict[str, str]
+) -> tuple[int, bool]:
+    """(status, whether the connection may carry the next request)."""
+    connection.request("POST", target.path, body=body, headers=headers)
+    response = connection.getresponse()
+    response.read(4096)  # drain a little; the receiver's answer is not stored (may hold PHI)
+    reusable = response.isclosed() and not response.will_close
+    return response.status, reusable
 
 
 # --- rendering and signing ---------------------------------------------------------------------
@@ -359,24 +425,44 @@ def retry_delay(attempts_made: int) -> float | None:
 # --- one attempt -------------------------------------------------------------------------------
 
 
-def _claim(delivery_id: uuid.UUID | str) -> bool:
-    """Take a due delivery for this worker (lease = WEBHOOK_DELIVERY_LEASE_SECONDS)."""
+def _claim(delivery_ids: Iterable[uuid.UUID | str]) -> set[uuid.UUID]:
+    """Take the due ones of these deliveries for this worker (lease = WEBHOOK_DELIVERY_LEASE_SECONDS):
+    one conditional UPDATE … RETURNING, so two workers never hold the same delivery."""
+    ids = [uuid.UUID(str(delivery_id)) for delivery_id in delivery_ids]
+    if not ids:
+        return set()
     now = timezone.now()
     lease = now + timedelta(seconds=settings.WEBHOOK_DELIVERY_LEASE_SECONDS)
-    return bool(
-        WebhookDelivery.objects.filter(
-            pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
-        ).update(next_attempt_at=lease)
+    meta = WebhookDelivery._meta
+    pk, due, status = meta.pk, meta.get_field("next_attempt_at"), meta.get_field("status")
+    assert pk is not None
+    quote = database.ops.quote_name
+    placeholders = ", ".join(["%s"] * len(ids))
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {quote(due.column)} = %s "  # noqa: S608 - names from the model
+        f"WHERE {quote(pk.column)} IN ({placeholders}) AND {quote(status.column)} = %s "
+        f"AND {quote(due.column)} <= %s RETURNING {quote(pk.column)}"
     )
+    params = [
+        due.get_db_prep_value(lease, database),
+        *(pk.get_db_prep_value(i, database) for i in ids),
+        DeliveryStatus.PENDING.value,
+        due.get_db_prep_value(now, database),
+    ]
+    with database.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return {uuid.UUID(str(row[0])) for row in rows}
 
 
-def _waits_for_earlier(delivery: WebhookDelivery) -> bool:
+def _waits_for_earlier(delivery: WebhookDelivery, *, sent_just_now: Iterable[int] = ()) -> bool:
     """True while an earlier event about the same subject is not yet delivered to this subscription:
     receivers never see a flag's update before its creation (dead letters do not block).
 
     One query that starts from the subject's earlier events (index `outbox_subject`, usually none
     or one) rather than from the subscription's pending deliveries, which grow with any backlog:
     an earlier event blocks while its delivery here is pending, or while it is not fanned out yet.
+    `sent_just_now`: seqs delivered here earlier in this batch (their rows are updated at its end).
     """
     event = delivery.event
     pending_here = Exists(
@@ -392,6 +478,7 @@ def _waits_for_earlier(delivery: WebhookDelivery) -> bool:
             subject_id=event.subject_id,
             seq__lt=event.seq,
         )
+        .exclude(seq__in=list(sent_just_now))
         .filter(pending_here | not_fanned_out)
         .exists()
     )
@@ -402,92 +489,145 @@ def delivery_attempt(*, delivery_id: uuid.UUID | str) -> float | None:
 
     Does nothing (None) when the delivery is not due or another worker holds it.
     """
-    if not _claim(delivery_id):
-        return None
-    delivery = WebhookDelivery.objects.select_related("subscription", "event").get(pk=delivery_id)
-    subscription, event = delivery.subscription, delivery.event
-    if not subscription.is_active:
-        _finish(delivery, Outcome(0, 0, "subscription inactive"), count_attempt=False)
-        return None
-    if _waits_for_earlier(delivery):
-        later = timezone.now() + timedelta(seconds=ORDER_WAIT_SECONDS)
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=later, enqueued_at=later)
-        return ORDER_WAIT_SECONDS
-    body = event_body(event, format=subscription.format)
-    headers = signed_headers(
-        secret=subscription.secret,
-        event_id=str(event.event_id),
-        body=body,
-        content_type="application/fhir+json"
-        if subscription.format == WebhookFormat.FHIR
-        else "application/json",
-    )
-    outcome = http_post(subscription.url, body=body, headers=headers)
-    delay = _finish(delivery, outcome)
-    logger.info(
-        "webhook event %s → subscription %s: %s in %d ms",
-        event.event_id,
-        subscription.pk,
-        outcome.status_code or outcome.error,
-        outcome.latency_ms,
-    )
-    return delay
+    return deliveries_attempt(delivery_ids=[delivery_id]).get(uuid.UUID(str(delivery_id)))
 
 
-def _finish(delivery: WebhookDelivery, outcome: Outcome, *, count_attempt: bool = True) -> float | None:
-    """Record the attempt and decide: delivered, try again later, or dead-letter."""
-    now = timezone.now()
-    delay: float | None = None
-    with transaction.atomic():
-        current = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
-        if count_attempt:
-            current.attempt_count += 1
-            WebhookAttempt.objects.create(
-                delivery=current,
-                number=current.attempt_count,
-                attempted_at=now,
-                status_code=outcome.status_code or None,
-                latency_ms=outcome.latency_ms,
-                error=outcome.error[:300],
-            )
-        current.last_status_code = outcome.status_code or None
-        current.last_error = outcome.error[:300]
-        if current.status == DeliveryStatus.DELIVERED:
-            pass  # a slower duplicate attempt must not undo a success
-        elif outcome.delivered:
-            current.status = DeliveryStatus.DELIVERED
-            current.delivered_at = now
-        else:
-            delay = (
-                retry_delay(current.attempt_count - current.schedule_offset) if outcome.retryable else None
-            )
-            if delay is None:
-                current.status = DeliveryStatus.DEAD
-                current.dead_at = now
-                logger.warning(
-                    "webhook event %s → subscription %s dead-lettered after %d attempts: %s",
-                    delivery.event.event_id,
-                    delivery.subscription_id,
-                    current.attempt_count,
-                    outcome.error,
+def deliveries_attempt(*, delivery_ids: Iterable[uuid.UUID | str]) -> dict[uuid.UUID, float]:
+    """One attempt at each due delivery among these (a subscription's, in event order), sharing
+    one connection per target; returns {delivery id: seconds until its next try} for the tries
+    due soon (the caller publishes those). Deliveries not due, or held by another worker, are
+    left alone. The outcomes are recorded together at the end, in one transaction.
+    """
+    claimed = _claim(delivery_ids)
+    if not claimed:
+        return {}
+    deliveries = list(
+        WebhookDelivery.objects.select_related("subscription", "event")
+        .filter(pk__in=claimed)
+        .order_by("event__seq")
+    )
+    delays: dict[uuid.UUID, float] = {}
+    outcomes: list[tuple[WebhookDelivery, Outcome, bool]] = []
+    sent: list[int] = []
+    connections = Connections()
+    try:
+        for delivery in deliveries:
+            subscription, event = delivery.subscription, delivery.event
+            if not subscription.is_active:
+                outcomes.append((delivery, Outcome(0, 0, "subscription inactive"), False))
+                continue
+            if _waits_for_earlier(delivery, sent_just_now=sent):
+                later = timezone.now() + timedelta(seconds=ORDER_WAIT_SECONDS)
+                WebhookDelivery.objects.filter(pk=delivery.pk).update(
+                    next_attempt_at=later, enqueued_at=later
                 )
-            else:
-                current.next_attempt_at = now + timedelta(seconds=delay)
-                if delay <= MAX_COUNTDOWN_SECONDS:  # the caller publishes it with this countdown
-                    current.enqueued_at = current.next_attempt_at
-        current.save(
-            update_fields=[
-                "attempt_count",
-                "last_status_code",
-                "last_error",
-                "status",
-                "delivered_at",
-                "dead_at",
-                "next_attempt_at",
-                "enqueued_at",
-            ]
+                delays[delivery.pk] = ORDER_WAIT_SECONDS
+                continue
+            body = event_body(event, format=subscription.format)
+            headers = signed_headers(
+                secret=subscription.secret,
+                event_id=str(event.event_id),
+                body=body,
+                content_type="application/fhir+json"
+                if subscription.format == WebhookFormat.FHIR
+                else "application/json",
+            )
+            outcome = http_post(subscription.url, body=body, headers=headers, connections=connections)
+            outcomes.append((delivery, outcome, True))
+            if outcome.delivered:
+                sent.append(event.seq)
+            logger.info(
+                "webhook event %s → subscription %s: %s in %d ms",
+                event.event_id,
+                subscription.pk,
+                outcome.status_code or outcome.error,
+                outcome.latency_ms,
+            )
+    finally:
+        connections.close()
+        delays.update(_finish(outcomes))
+    return delays
+
+
+def _finish(outcomes: list[tuple[WebhookDelivery, Outcome, bool]]) -> dict[uuid.UUID, float]:
+    """Record the attempts and decide for each: delivered, try again later, or dead-letter.
+
+    One transaction for the batch: the rows locked, the attempts inserted in one statement, each
+    delivery updated. Returns the delays of the tries due within MAX_COUNTDOWN_SECONDS.
+    """
+    if not outcomes:
+        return {}
+    now = timezone.now()
+    delays: dict[uuid.UUID, float] = {}
+    with transaction.atomic():
+        rows = {
+            row.pk: row
+            for row in WebhookDelivery.objects.select_for_update().filter(
+                pk__in=[d.pk for d, _, _ in outcomes]
+            )
+        }
+        attempts: list[WebhookAttempt] = []
+        for delivery, outcome, count_attempt in outcomes:
+            row = rows[delivery.pk]
+            if count_attempt:
+                row.attempt_count += 1
+                attempts.append(
+                    WebhookAttempt(
+                        delivery=row,
+                        number=row.attempt_count,
+                        attempted_at=now,
+                        status_code=outcome.status_code or None,
+                        latency_ms=outcome.latency_ms,
+                        error=outcome.error[:300],
+                    )
+                )
+            delay = _decide(row, outcome, now=now, event_id=delivery.event.event_id)
+            if delay is not None and delay <= MAX_COUNTDOWN_SECONDS:
+                delays[row.pk] = delay
+        WebhookAttempt.objects.bulk_create(attempts)
+        for row in rows.values():  # (bulk_update's CASE per column cost more CPU than these)
+            row.save(update_fields=_OUTCOME_FIELDS)
+    return delays
+
+
+_OUTCOME_FIELDS = [
+    "attempt_count",
+    "last_status_code",
+    "last_error",
+    "status",
+    "delivered_at",
+    "dead_at",
+    "next_attempt_at",
+    "enqueued_at",
+]
+
+
+def _decide(row: WebhookDelivery, outcome: Outcome, *, now: datetime, event_id: uuid.UUID) -> float | None:
+    """Apply one outcome to a locked delivery row; returns the delay until its next try, if any."""
+    row.last_status_code = outcome.status_code or None
+    row.last_error = outcome.error[:300]
+    if row.status == DeliveryStatus.DELIVERED:
+        return None  # a slower duplicate attempt must not undo a success
+    if outcome.delivered:
+        row.status = DeliveryStatus.DELIVERED
+        row.delivered_at = now
+        return None
+    delay = retry_delay(row.attempt_count - row.schedule_offset) if outcome.retryable else None
+    if delay is None:
+        row.status = DeliveryStatus.DEAD
+        row.dead_at = now
+        logger.warning(
+            "webhook event %s → subscription %s dead-lettered after %d attempts: %s",
+            event_id,
+            row.subscription_id,
+            row.attempt_count,
+            outcome.error,
         )
-    return delay if delay is not None and delay <= MAX_COUNTDOWN_SECONDS else None
+        return None
+    row.next_attempt_at = now + timedelta(seconds=delay)
+    if delay <= MAX_COUNTDOWN_SECONDS:  # the caller publishes it with this countdown
+        row.enqueued_at = row.next_attempt_at
+    return delay
 
 
 def delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:

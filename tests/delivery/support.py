@@ -76,7 +76,13 @@ class Receiver:
     """A webhook receiver on 127.0.0.1: records every request; `plan` scripts its answers."""
 
     def __init__(
-        self, *, delay: float = 0.0, plan: list[int] | None = None, default_status: int = 200
+        self,
+        *,
+        delay: float = 0.0,
+        plan: list[int] | None = None,
+        default_status: int = 200,
+        keep_alive: bool = False,
+        drop_idle: bool = False,
     ) -> None:
         self.requests: list[dict[str, Any]] = []
         self.delay = delay
@@ -86,6 +92,9 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            # HTTP/1.1 keeps the connection open for the next request; 1.0 closes after each.
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 if receiver.delay:
@@ -98,11 +107,14 @@ class Receiver:
                             "body": body,
                             "status": status,
                             "at": time.monotonic(),
+                            "peer": self.client_address,  # one per TCP connection
                         }
                     )
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+                if drop_idle:  # closes the connection it announced as kept open (as idle timeouts do)
+                    self.close_connection = True
 
             def log_message(self, *args: Any) -> None:
                 pass

@@ -13,7 +13,7 @@ from intake import tasks
 from intake.models import DeliveryStatus, OutboxEvent, WebhookDelivery, WebhookSubscription
 from intake.services.delivery import outbox_dispatch, outbox_sweep
 from intake.services.webhook_signature import verify_webhook
-from tests.delivery.support import URGENT_FLAG_ANSWERS, submit, subscribe
+from tests.delivery.support import URGENT_FLAG_ANSWERS, Receiver, submit, subscribe
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +57,37 @@ def test_only_subscribed_active_same_clinic_subscriptions_receive(
     subscribe(api_for(other_clinic), receiver.url)
     submit(api, **URGENT_FLAG_ANSWERS)
     assert WebhookDelivery.objects.count() == 0 and receiver.requests == []
+
+
+@pytest.mark.parametrize(
+    ("receiver_kind", "connections"), [("keep_alive", 1), ("closes", 2), ("drops_idle", 2)]
+)
+def test_an_intakes_deliveries_share_one_connection_when_the_receiver_keeps_it_open(
+    webhook_settings, api, patient, receiver_kind, connections
+):
+    receiver = Receiver(keep_alive=receiver_kind != "closes", drop_idle=receiver_kind == "drops_idle")
+    try:
+        subscribe(api, receiver.url)
+        submit(api, **URGENT_FLAG_ANSWERS)  # intake.scored + flag.created, one message
+        # A connection dropped while idle is replaced once, so nothing is lost or sent twice.
+        assert [b["type"] for b in receiver.bodies()] == ["intake.scored", "flag.created"]
+        assert len({r["peer"] for r in receiver.requests}) == connections
+        assert [d.attempt_count for d in WebhookDelivery.objects.all()] == [1, 1]
+        assert WebhookDelivery.objects.filter(status=DeliveryStatus.DELIVERED).count() == 2
+    finally:
+        receiver.close()
+
+
+def test_in_one_message_each_delivery_keeps_its_own_outcome(webhook_settings, api, patient, receiver):
+    receiver.plan = [500]  # the first request (intake.scored) fails once
+    subscribe(api, receiver.url)
+    submit(api, **URGENT_FLAG_ANSWERS)
+    attempts = {
+        d.event.event_type: [a.status_code for a in d.attempts.all()]
+        for d in WebhookDelivery.objects.select_related("event")
+    }
+    assert attempts == {"intake.scored": [500, 200], "flag.created": [200]}
+    assert WebhookDelivery.objects.filter(status=DeliveryStatus.DELIVERED).count() == 2
 
 
 def test_500_twice_then_200_is_delivered_on_the_third_try(webhook_settings, api, patient, receiver):
