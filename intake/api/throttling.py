@@ -7,6 +7,7 @@ thousands of requests a minute costs more than the request itself.)
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -16,6 +17,8 @@ from rest_framework.throttling import BaseThrottle
 
 from .permissions import resolve_actor
 
+logger = logging.getLogger(__name__)
+
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -23,6 +26,15 @@ def parse_rate(rate: str) -> tuple[int, int]:
     """`"600/min"` → (600, 60)."""
     count, period = rate.split("/")
     return int(count), _PERIODS[period[0]]
+
+
+def _count(key: str, *, timeout: int) -> int:
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # expired between add and incr: start the window again
+        cache.set(key, 1, timeout=timeout)
+        return 1
 
 
 class ActorRateThrottle(BaseThrottle):
@@ -43,12 +55,11 @@ class ActorRateThrottle(BaseThrottle):
         now = time.time()
         window = int(now // period)
         key = f"throttle:{actor.label}:{period}:{window}"
-        cache.add(key, 0, timeout=period + 1)
         try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr: start the window again
-            cache.set(key, 1, timeout=period + 1)
-            count = 1
+            count = _count(key, timeout=period + 1)
+        except Exception:  # noqa: BLE001 - the cache (Redis) is down: serve, do not fail the request
+            logger.warning("rate limit not checked: the cache is unavailable")
+            return True
         if count <= limit:
             return True
         self.retry_after = (window + 1) * period - now

@@ -67,6 +67,19 @@ def test_staff_users_are_limited_per_user(clinic):
         assert staff.get("/api/v1/patients/").status_code == 429
 
 
+def test_with_the_cache_down_requests_are_served_unthrottled(api, monkeypatch, caplog):
+    import intake.api.throttling as throttling
+
+    def cache_down(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(throttling.cache, "add", cache_down)
+    with _rates(client="1/min"):
+        statuses = [api.get("/api/v1/patients/").status_code for _ in range(3)]
+    assert statuses == [200, 200, 200]
+    assert "rate limit not checked" in caplog.text
+
+
 def test_admin_login_locks_out_after_repeated_failures():
     user = UserFactory(username="nurse", is_staff=True)
     browser = Client()
