@@ -28,16 +28,25 @@ from tests.delivery.support import (
     wait_for,
 )
 
+# RELIABILITY_PLAN, fault injection 1 and 2.
+SUBMITTED_WHILE_DOWN = 200
+SUBMITTED_FOR_KILLS = 1000
+
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def broker():
+def broker(settings):
+    """A private Redis as broker and cache (one REDIS_URL serves both in production), so stopping
+    it takes both away, as a real outage would."""
     server = RedisServer()
     server.start()
     saved = app.conf.broker_url
     app.close()  # drop pooled connections to the shared broker
     app.conf.broker_url = server.url
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": server.url}
+    }
     yield server
     app.close()
     app.conf.broker_url = saved
@@ -70,9 +79,12 @@ def test_redis_down_at_submit_loses_no_event(fast_settings, api, patient, broker
     try:
         secret = subscribe(api, receiver.url, event_types=["intake.scored"])["secret"]
         broker.stop()
-        _post_intakes(api, 100)  # every one 201 although the broker is down
+        _post_intakes(api, SUBMITTED_WHILE_DOWN)  # every one 201 although the broker is down
         # Stored with their fan-out; only the messages after commit could not be published.
-        assert WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, attempt_count=0).count() == 100
+        assert (
+            WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, attempt_count=0).count()
+            == SUBMITTED_WHILE_DOWN
+        )
         broker.start()
         expected = {str(e) for e in OutboxEvent.objects.values_list("event_id", flat=True)}
         wait_for(
@@ -83,7 +95,7 @@ def test_redis_down_at_submit_loses_no_event(fast_settings, api, patient, broker
         assert all(verify_webhook(secret, r["headers"], r["body"]) for r in receiver.requests)
         delivered = receiver.ids_delivered()
         print(
-            f"\nredis down at submit: submitted 100, delivered {len(delivered)}, lost 0, "
+            f"\nredis down at submit: submitted {SUBMITTED_WHILE_DOWN}, delivered {len(delivered)}, lost 0, "
             f"duplicates {sum(delivered.values()) - len(delivered)}"
         )
     finally:
@@ -94,7 +106,7 @@ def test_worker_killed_mid_delivery_loses_no_event(fast_settings, api, patient, 
     receiver = Receiver(delay=0.05)
     try:
         subscribe(api, receiver.url, event_types=["intake.scored"])
-        count = 150
+        count = SUBMITTED_FOR_KILLS
         _post_intakes(api, count)
         expected = {str(e) for e in OutboxEvent.objects.values_list("event_id", flat=True)}
         assert len(expected) == count
