@@ -43,20 +43,26 @@ def dispatch_events(seqs: list[int]) -> None:
 @shared_task(name="intake.webhooks.deliver", time_limit=30, soft_time_limit=20, **_DB_RETRY)
 def deliver_webhook(delivery_id: str) -> None:
     """One attempt at a webhook delivery; schedules the next one when it is due soon."""
-    _attempt([delivery_id])
+    _publish_retries(delivery.deliveries_attempt(delivery_ids=[delivery_id]).delays)
 
 
-@shared_task(name="intake.webhooks.deliver_batch", time_limit=120, soft_time_limit=100, **_DB_RETRY)
-def deliver_webhooks(delivery_ids: list[str]) -> None:
-    """One attempt at each delivery, in order, on one connection: the deliveries one transaction
-    made for one subscription (an intake's `intake.scored` and `flag.created`). Run again after a
-    failure, the deliveries already made are skipped (no longer due)."""
-    _attempt(delivery_ids)
+@shared_task(name="intake.webhooks.deliver_subscription", time_limit=120, soft_time_limit=100, **_DB_RETRY)
+def deliver_subscription(subscription_id: str) -> None:
+    """Send a subscription's due deliveries in event order, over one connection (a wake-up after
+    commit: one message may carry the events of many intakes)."""
+    result = delivery.subscription_deliver_due(subscription_id=subscription_id)
+    _publish_retries(result.delays)
+    if result.resume_after is not None and result.resume_after <= delivery.MAX_COUNTDOWN_SECONDS:
+        delivery.enqueue(
+            deliver_subscription,
+            subscription_id,
+            countdown=result.resume_after,
+            log_ids=f"subscription {subscription_id}",
+        )
 
 
-def _attempt(delivery_ids: list[str]) -> None:
-    """Attempt the deliveries; publish each next try that is due soon (the sweeper has the rest)."""
-    delays = delivery.deliveries_attempt(delivery_ids=delivery_ids)
+def _publish_retries(delays: dict[Any, float]) -> None:
+    """Publish each next try that is due soon (the sweeper has the rest)."""
     for delivery_id, delay in delays.items():
         delivery.enqueue(
             deliver_webhook, str(delivery_id), countdown=delay, log_ids=f"delivery {delivery_id}"

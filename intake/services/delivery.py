@@ -9,6 +9,7 @@ on `webhook-id` (the event id), which never changes across attempts.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import logging
@@ -23,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection as database
 from django.db import transaction
@@ -84,9 +86,10 @@ def enqueue(task: Any, *args: Any, countdown: float | None = None, log_ids: str 
 
 @dataclass(frozen=True)
 class FanOut:
-    """Deliveries grouped per subscription (each group in event order) and notifications."""
+    """What a fan-out left to do: subscriptions with new pending deliveries, and e-mails."""
 
-    delivery_ids: list[list[uuid.UUID]]
+    subscription_ids: list[uuid.UUID]
+    deliveries: int
     notification_ids: list[int]
 
 
@@ -122,35 +125,89 @@ def _fan_out(events: list[OutboxEvent]) -> FanOut:
                 flag_id__in=[n.flag_id for n in notifications], kind=NotificationKind.IMMEDIATE, sent_at=None
             ).values_list("pk", flat=True)
         )
-    # Ids are chosen here (uuid4). For a fresh event none of its deliveries can exist yet; on a
-    # re-dispatch outbox_dispatch asks the database which are pending instead.
-    return FanOut(delivery_ids=_per_subscription(deliveries), notification_ids=notification_ids)
-
-
-def _per_subscription(deliveries: Iterable[WebhookDelivery]) -> list[list[uuid.UUID]]:
-    groups: dict[Any, list[uuid.UUID]] = {}
-    for delivery in sorted(deliveries, key=lambda d: d.event.seq):
-        groups.setdefault(delivery.subscription_id, []).append(delivery.pk)
-    return list(groups.values())
+    subscription_ids = list(dict.fromkeys(delivery.subscription_id for delivery in deliveries))
+    return FanOut(subscription_ids, len(deliveries), notification_ids)
 
 
 def _publish_on_commit(fan_out: FanOut, *, log_ids: str) -> None:
-    """After commit: one message per subscription (its deliveries in event order), one per e-mail."""
-    from intake.tasks import deliver_webhook, deliver_webhooks, send_notification
+    """After commit: wake each subscription with new deliveries; one message per e-mail."""
+    from intake.tasks import send_notification
 
-    if not fan_out.delivery_ids and not fan_out.notification_ids:
+    if not fan_out.subscription_ids and not fan_out.notification_ids:
         return
 
     def publish() -> None:
-        for group in fan_out.delivery_ids:
-            if len(group) == 1:
-                enqueue(deliver_webhook, str(group[0]), log_ids=log_ids)
-            else:
-                enqueue(deliver_webhooks, [str(delivery_id) for delivery_id in group], log_ids=log_ids)
+        for subscription_id in fan_out.subscription_ids:
+            wake_subscription(subscription_id, log_ids=log_ids)
         for notification_id in fan_out.notification_ids:
             enqueue(send_notification, notification_id, log_ids=log_ids)
 
     transaction.on_commit(publish)
+
+
+# --- waking a subscription's sender ---------------------------------------------------------------
+
+# While a wake-up message for a subscription waits in the queue, later commits add their
+# deliveries to it instead of publishing another: under load one message carries many intakes'
+# events. The mark expires in case that message is lost (the sweeper is the backstop anyway).
+WAKE_KEY = "webhooks:wake:{}"
+WAKE_PENDING_SECONDS = 30
+# One run sends at most this many deliveries per round, and stops starting new ones after
+# SEND_BUDGET_SECONDS (well inside WEBHOOK_DELIVERY_LEASE_SECONDS) or at the first failure.
+SEND_BATCH = 50
+SEND_ROUNDS = 20
+SEND_BUDGET_SECONDS = 20.0
+
+
+def wake_subscription(subscription_id: uuid.UUID | str, *, log_ids: str = "") -> None:
+    """Ask a worker to send the subscription's due deliveries, unless a request is already queued.
+    Never raises: if Redis is down the deliveries wait for the sweeper."""
+    from intake.tasks import deliver_subscription
+
+    key = WAKE_KEY.format(subscription_id)
+    try:
+        first = cache.add(key, 1, timeout=WAKE_PENDING_SECONDS)
+    except Exception:  # noqa: BLE001 - the cache is Redis too: publishing will tell
+        first = True
+    if first and not enqueue(deliver_subscription, str(subscription_id), log_ids=log_ids):
+        with contextlib.suppress(Exception):
+            cache.delete(key)
+
+
+def subscription_deliver_due(*, subscription_id: uuid.UUID | str) -> BatchResult:
+    """Send the subscription's due deliveries in event order. Returns the delays of the tries due
+    soon and, if it stopped early, when to run again for the rest (`resume_after`).
+
+    The wake-up mark is cleared first, so a delivery committed from now on wakes another run.
+    """
+    with contextlib.suppress(Exception):
+        cache.delete(WAKE_KEY.format(subscription_id))
+    delays: dict[uuid.UUID, float] = {}
+    started = time.monotonic()
+    resume_after: float | None = None
+    for _ in range(SEND_ROUNDS):
+        due = list(
+            WebhookDelivery.objects.filter(
+                subscription_id=uuid.UUID(str(subscription_id)),
+                status=DeliveryStatus.PENDING,
+                next_attempt_at__lte=timezone.now(),
+            )
+            .order_by("event__seq")
+            .values_list("pk", flat=True)[:SEND_BATCH]
+        )
+        if not due:
+            break
+        remaining = SEND_BUDGET_SECONDS - (time.monotonic() - started)
+        batch = deliveries_attempt(delivery_ids=due, stop_after_failure=True, budget_seconds=remaining)
+        delays.update(batch.delays)
+        if batch.stopped:
+            resume_after = batch.resume_after
+            break
+        if len(due) < SEND_BATCH:
+            break
+    else:
+        resume_after = 0.0  # rounds used up with more due: go on in a new run
+    return BatchResult(delays, stopped=resume_after is not None, resume_after=resume_after)
 
 
 def fan_out_on_commit(events: list[OutboxEvent]) -> None:
@@ -160,10 +217,10 @@ def fan_out_on_commit(events: list[OutboxEvent]) -> None:
     fan_out = _fan_out(events)
     _publish_on_commit(fan_out, log_ids=f"outbox seq {[event.seq for event in events]}")
     logger.log(
-        logging.INFO if fan_out.delivery_ids or fan_out.notification_ids else logging.DEBUG,
+        logging.INFO if fan_out.deliveries or fan_out.notification_ids else logging.DEBUG,
         "outbox events %s fanned out to %d deliveries, %d notifications",
         ", ".join(f"{event.event_id} ({event.event_type})" for event in events),
-        sum(map(len, fan_out.delivery_ids)),
+        fan_out.deliveries,
         len(fan_out.notification_ids),
     )
 
@@ -193,11 +250,11 @@ def outbox_dispatch(*, seq: int) -> None:
         if event.dispatched_at is None:
             _fan_out([event])
             OutboxEvent.objects.filter(seq=seq).update(dispatched_at=timezone.now())
-        delivery_ids = list(
+        subscription_ids = list(
             WebhookDelivery.objects.filter(event=event, status=DeliveryStatus.PENDING).values_list(
-                "pk", flat=True
+                "subscription_id", flat=True
             )
-        )  # one event: at most one delivery per subscription
+        )
         notification_ids: list[int] = []
         if event.event_type in (FLAG_CREATED, FLAG_UPDATED):
             notification_ids = list(
@@ -206,11 +263,11 @@ def outbox_dispatch(*, seq: int) -> None:
                 ).values_list("pk", flat=True)
             )
         _publish_on_commit(
-            FanOut([[delivery_id] for delivery_id in delivery_ids], notification_ids),
+            FanOut(subscription_ids, len(subscription_ids), notification_ids),
             log_ids=f"event {event.event_id}",
         )
     logger.info(
-        "dispatched event %s (%s) to %d deliveries", event.event_id, event.event_type, len(delivery_ids)
+        "dispatched event %s (%s) to %d deliveries", event.event_id, event.event_type, len(subscription_ids)
     )
 
 
@@ -489,18 +546,35 @@ def delivery_attempt(*, delivery_id: uuid.UUID | str) -> float | None:
 
     Does nothing (None) when the delivery is not due or another worker holds it.
     """
-    return deliveries_attempt(delivery_ids=[delivery_id]).get(uuid.UUID(str(delivery_id)))
+    return deliveries_attempt(delivery_ids=[delivery_id]).delays.get(uuid.UUID(str(delivery_id)))
 
 
-def deliveries_attempt(*, delivery_ids: Iterable[uuid.UUID | str]) -> dict[uuid.UUID, float]:
-    """One attempt at each due delivery among these (a subscription's, in event order), sharing
-    one connection per target; returns {delivery id: seconds until its next try} for the tries
-    due soon (the caller publishes those). Deliveries not due, or held by another worker, are
-    left alone. The outcomes are recorded together at the end, in one transaction.
+@dataclass(frozen=True)
+class BatchResult:
+    delays: dict[uuid.UUID, float]  # delivery id → seconds until its next try (tries due soon)
+    stopped: bool  # gave up early (a failure, or out of time); the rest was released
+    resume_after: float | None = None  # when the released rest is due again (seconds)
+
+
+def deliveries_attempt(
+    *,
+    delivery_ids: Iterable[uuid.UUID | str],
+    stop_after_failure: bool = False,
+    budget_seconds: float | None = None,
+) -> BatchResult:
+    """One attempt at each due delivery among these, in event order, sharing one connection per
+    target. Deliveries not due, or held by another worker, are left alone. The outcomes are
+    recorded together at the end, in one transaction.
+
+    With `stop_after_failure`, the first attempt that failed in a way worth retrying (or running
+    out of `budget_seconds`) ends the batch: the deliveries not attempted are released, due when
+    the failed one is retried (or at once, out of time), so a receiver that is down or slow costs
+    one request per run, not one per waiting event.
     """
+    started = time.monotonic()
     claimed = _claim(delivery_ids)
     if not claimed:
-        return {}
+        return BatchResult({}, stopped=False)
     deliveries = list(
         WebhookDelivery.objects.select_related("subscription", "event")
         .filter(pk__in=claimed)
@@ -509,9 +583,14 @@ def deliveries_attempt(*, delivery_ids: Iterable[uuid.UUID | str]) -> dict[uuid.
     delays: dict[uuid.UUID, float] = {}
     outcomes: list[tuple[WebhookDelivery, Outcome, bool]] = []
     sent: list[int] = []
+    released: list[uuid.UUID] = []
+    failed: uuid.UUID | None = None
     connections = Connections()
     try:
-        for delivery in deliveries:
+        for position, delivery in enumerate(deliveries):
+            if budget_seconds is not None and time.monotonic() - started > budget_seconds:
+                released = [d.pk for d in deliveries[position:]]
+                break
             subscription, event = delivery.subscription, delivery.event
             if not subscription.is_active:
                 outcomes.append((delivery, Outcome(0, 0, "subscription inactive"), False))
@@ -534,8 +613,6 @@ def deliveries_attempt(*, delivery_ids: Iterable[uuid.UUID | str]) -> dict[uuid.
             )
             outcome = http_post(subscription.url, body=body, headers=headers, connections=connections)
             outcomes.append((delivery, outcome, True))
-            if outcome.delivered:
-                sent.append(event.seq)
             logger.info(
                 "webhook event %s → subscription %s: %s in %d ms",
                 event.event_id,
@@ -543,10 +620,28 @@ def deliveries_attempt(*, delivery_ids: Iterable[uuid.UUID | str]) -> dict[uuid.
                 outcome.status_code or outcome.error,
                 outcome.latency_ms,
             )
+            if outcome.delivered:
+                sent.append(event.seq)
+            elif stop_after_failure and outcome.retryable:
+                released = [d.pk for d in deliveries[position + 1 :]]
+                failed = delivery.pk
+                break
     finally:
         connections.close()
         delays.update(_finish(outcomes))
-    return delays
+    if not released:
+        return BatchResult(delays, stopped=False)
+    # The rest waits for the failed one's next try (its schedule, not a new one), or runs at once.
+    now = timezone.now()
+    resume_at = now
+    if failed is not None:
+        delays.pop(failed, None)  # the resumed run covers it too
+        retry = WebhookDelivery.objects.filter(pk=failed, status=DeliveryStatus.PENDING)
+        resume_at = max(retry.values_list("next_attempt_at", flat=True).first() or now, now)
+    WebhookDelivery.objects.filter(pk__in=released, status=DeliveryStatus.PENDING).update(
+        next_attempt_at=resume_at, enqueued_at=resume_at
+    )
+    return BatchResult(delays, stopped=True, resume_after=(resume_at - now).total_seconds())
 
 
 def _finish(outcomes: list[tuple[WebhookDelivery, Outcome, bool]]) -> dict[uuid.UUID, float]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from kombu.exceptions import OperationalError
 from intake import tasks
 from intake.models import DeliveryStatus, FlagNotification, OutboxEvent, WebhookDelivery
 from intake.services.delivery import SweepResult, outbox_sweep
-from tests.delivery.support import URGENT_FLAG_ANSWERS, submit, subscribe
+from tests.delivery.support import URGENT_FLAG_ANSWERS, Receiver, submit, subscribe
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ def test_broker_down_at_commit_still_returns_201_and_the_sweeper_delivers(
         raise OperationalError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
 
     with monkeypatch.context() as patched:
-        for task in (tasks.deliver_webhook, tasks.deliver_webhooks, tasks.send_notification):
+        for task in (tasks.deliver_webhook, tasks.deliver_subscription, tasks.send_notification):
             patched.setattr(task, "apply_async", broker_down)
         body = submit(api, **URGENT_FLAG_ANSWERS)
     assert body["id"]
@@ -52,7 +53,7 @@ def test_without_subscriptions_or_urgent_flags_nothing_is_published(
     published = []
     for task in (
         tasks.deliver_webhook,
-        tasks.deliver_webhooks,
+        tasks.deliver_subscription,
         tasks.send_notification,
         tasks.dispatch_events,
     ):
@@ -62,30 +63,63 @@ def test_without_subscriptions_or_urgent_flags_nothing_is_published(
     assert published == []
 
 
-def test_one_message_per_subscription_carries_its_deliveries_in_event_order(
-    webhook_settings, api, patient, receiver, monkeypatch
+def test_one_wake_up_per_subscription_carries_every_intake_committed_meanwhile(
+    webhook_settings, api, patient, monkeypatch
 ):
-    first, second = subscribe(api, receiver.url), subscribe(api, receiver.url)
-    published = []
-    for task in (tasks.deliver_webhook, tasks.deliver_webhooks):
-        monkeypatch.setattr(task, "apply_async", lambda *a, task=task, **k: published.append((task, k)))
-    submit(api, **URGENT_FLAG_ANSWERS)  # intake.scored + flag.created
-    assert [task for task, _ in published] == [tasks.deliver_webhooks, tasks.deliver_webhooks]
-    by_subscription = {}
-    for _, kwargs in published:
-        (ids,) = kwargs["args"]
-        deliveries = [WebhookDelivery.objects.select_related("event").get(pk=i) for i in ids]
-        assert [d.event.event_type for d in deliveries] == ["intake.scored", "flag.created"]
-        assert deliveries[0].event.seq < deliveries[1].event.seq
-        (subscription,) = {str(d.subscription_id) for d in deliveries}
-        by_subscription[subscription] = ids
-    assert set(by_subscription) == {first["id"], second["id"]}
+    receiver = Receiver(keep_alive=True)
+    try:
+        first, second = subscribe(api, receiver.url), subscribe(api, receiver.url)
+        published = []
+        for task in (tasks.deliver_webhook, tasks.deliver_subscription):
+            monkeypatch.setattr(task, "apply_async", lambda *a, task=task, **k: published.append((task, k)))
+        for _ in range(3):  # while the wake-ups wait in the queue, more intakes commit
+            submit(api, **URGENT_FLAG_ANSWERS)  # intake.scored + flag.created each
+        assert sorted(k["args"][0] for _, k in published) == sorted([first["id"], second["id"]])
+        assert {task for task, _ in published} == {tasks.deliver_subscription}
 
-    monkeypatch.undo()
-    for ids in by_subscription.values():
-        tasks.deliver_webhooks.apply(args=(ids,))
-    assert sum(receiver.ids_delivered().values()) == 4
-    assert WebhookDelivery.objects.filter(status=DeliveryStatus.DELIVERED).count() == 4
+        monkeypatch.undo()
+        tasks.deliver_subscription.apply(args=(first["id"],))
+        sent = [r for r in receiver.requests if r["headers"]["webhook-id"]]
+        assert len(sent) == 6 and len({r["peer"] for r in sent}) == 1  # one run, one connection
+        seqs = [json.loads(r["body"])["seq"] for r in sent]
+        assert seqs == sorted(seqs)
+        delivered = WebhookDelivery.objects.filter(status=DeliveryStatus.DELIVERED)
+        assert {str(d.subscription_id) for d in delivered} == {first["id"]} and delivered.count() == 6
+        # The run cleared the mark: the next commit wakes the subscription again.
+        published.clear()
+        for task in (tasks.deliver_webhook, tasks.deliver_subscription):
+            monkeypatch.setattr(task, "apply_async", lambda *a, task=task, **k: published.append((task, k)))
+        submit(api)
+        assert [k["args"][0] for _, k in published] == [first["id"]]
+    finally:
+        receiver.close()
+
+
+def test_a_receiver_that_fails_costs_one_request_per_run_not_one_per_event(
+    webhook_settings, api, patient, monkeypatch
+):
+    webhook_settings.WEBHOOK_RETRY_SCHEDULE = [120, 120]
+    receiver = Receiver(default_status=503)
+    try:
+        subscription = subscribe(api, receiver.url)
+        woken = []
+        monkeypatch.setattr(tasks.deliver_subscription, "apply_async", lambda *a, **k: woken.append(k))
+        monkeypatch.setattr(tasks.deliver_webhook, "apply_async", lambda *a, **k: None)
+        for _ in range(3):
+            submit(api, **URGENT_FLAG_ANSWERS)
+        woken.clear()
+        tasks.deliver_subscription.apply(args=(subscription["id"],))
+        assert len(receiver.requests) == 1
+        failed = WebhookDelivery.objects.get(attempt_count=1)
+        assert failed.last_status_code == 503 and failed.status == DeliveryStatus.PENDING
+        # The rest is released untouched, due with the failed one's next try; one run is
+        # scheduled for then (not a message per delivery).
+        rest = WebhookDelivery.objects.filter(attempt_count=0)
+        assert rest.count() == 5 and {d.next_attempt_at for d in rest} == {failed.next_attempt_at}
+        assert [k["args"] for k in woken] == [(subscription["id"],)]
+        assert 110 < woken[0]["countdown"] <= 120
+    finally:
+        receiver.close()
 
 
 def test_an_event_left_undispatched_is_fanned_out_by_the_sweeper(webhook_settings, api, patient, receiver):
@@ -106,7 +140,7 @@ def test_sweeper_leaves_recent_deliveries_to_their_own_message(
 ):
     webhook_settings.OUTBOX_REDISPATCH_AFTER_SECONDS = 30
     subscribe(api, receiver.url)
-    monkeypatch.setattr(tasks.deliver_webhook, "apply_async", lambda *a, **k: None)
+    monkeypatch.setattr(tasks.deliver_subscription, "apply_async", lambda *a, **k: None)
     submit(api)
     assert WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING).count() == 1
     assert outbox_sweep() == SweepResult(events=0, deliveries=0, notifications=0)
@@ -114,7 +148,7 @@ def test_sweeper_leaves_recent_deliveries_to_their_own_message(
 
 def test_sweeper_resends_a_delivery_whose_worker_died(webhook_settings, api, patient, receiver, monkeypatch):
     subscribe(api, receiver.url, event_types=["intake.scored"])
-    monkeypatch.setattr(tasks.deliver_webhook, "apply_async", lambda *a, **k: None)  # message lost
+    monkeypatch.setattr(tasks.deliver_subscription, "apply_async", lambda *a, **k: None)  # message lost
     submit(api)
     delivery = WebhookDelivery.objects.get()
     # As if a worker had claimed it and died: the lease is in the past.
