@@ -159,6 +159,10 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "max_retries": 0}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# Celery's Django fixup closes the database connection before and after every task unless this is
+# set (then every N tasks); clinic_service/celery.py closes it like a request does instead
+# (CONN_MAX_AGE, CONN_HEALTH_CHECKS), so a worker does not connect anew for each task.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 # Beat (run `celery -A clinic_service beat`): the outbox sweeper re-sends what a lost message or a
 # dead worker left behind; the escalation and digest jobs are idempotent, so overlaps are harmless.
 OUTBOX_SWEEP_INTERVAL_SECONDS = env.float("OUTBOX_SWEEP_INTERVAL_SECONDS", default=15.0)
