@@ -13,7 +13,7 @@ from intake import tasks
 from intake.models import DeliveryStatus, OutboxEvent, WebhookDelivery, WebhookSubscription
 from intake.services.delivery import outbox_dispatch, outbox_sweep
 from intake.services.webhook_signature import verify_webhook
-from tests.delivery.support import URGENT_FLAG_ANSWERS, Receiver, submit, subscribe
+from tests.delivery.support import URGENT_FLAG_ANSWERS, Receiver, intake_body, submit, subscribe
 
 pytestmark = pytest.mark.django_db
 
@@ -234,3 +234,21 @@ def test_an_update_also_waits_for_an_earlier_event_not_yet_fanned_out(
         assert api.post(f"/api/v1/flags/{flag_id}/acknowledge/", {}, format="json").status_code == 200
     assert receiver.requests == []
     assert WebhookDelivery.objects.get(event__event_type="flag.updated").attempt_count == 0
+
+
+def test_a_revisions_scores_wait_for_the_first_revisions(
+    webhook_settings, api, patient, receiver, django_capture_on_commit_callbacks
+):
+    receiver.plan = [503]  # revision 1's intake.scored fails once; its retry is due later
+    webhook_settings.WEBHOOK_RETRY_SCHEDULE = [600]
+    subscribe(api, receiver.url, event_types=["intake.scored"])
+    intake_id = submit(api)["id"]
+    body = intake_body()
+    del body["patient"]
+    body["reason"] = "transcription error"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(f"/api/v1/intakes/{intake_id}/revisions/", body, format="json")
+    assert response.status_code == 201
+    second = WebhookDelivery.objects.get(event__payload__revision=2)
+    assert second.attempt_count == 0 and second.next_attempt_at > timezone.now()
+    assert len(receiver.requests) == 1  # only revision 1's failed try
