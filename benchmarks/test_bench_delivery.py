@@ -19,7 +19,6 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
-from clinic_service.celery import app
 from intake.auth import Actor
 from intake.models import (
     Clinic,
@@ -33,7 +32,7 @@ from intake.models import (
 from intake.services.intakes import IntakeAnswers, PatientRef, intake_submit
 from intake.services.webhook_signature import new_secret
 from tests.builders import low_risk_responses
-from tests.delivery.support import Receiver, RedisServer, Worker, database_url, wait_for
+from tests.delivery.support import Receiver, Worker, database_url, private_redis, wait_for
 
 pytestmark = [
     pytest.mark.skipif(
@@ -47,16 +46,9 @@ INTAKES = int(os.environ.get("BENCH_BACKFILL_INTAKES", "100000"))
 
 
 @pytest.fixture
-def broker():
-    server = RedisServer()
-    server.start()
-    saved = app.conf.broker_url
-    app.close()
-    app.conf.broker_url = server.url
-    yield server
-    app.close()
-    app.conf.broker_url = saved
-    server.stop()
+def broker(settings):
+    with private_redis(settings) as server:
+        yield server
 
 
 @pytest.fixture

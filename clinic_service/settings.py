@@ -128,10 +128,12 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="intake@localhost")
 
 # --- Cache (rate limits): Redis when configured, so limits hold across web workers.
 REDIS_URL = env.str("REDIS_URL", default="")
+# Web and worker processes must agree on the cache (webhook wake-up marks live there).
+CACHE_KEY_PREFIX = "clinic"
 _REDIS_CACHE = {
     "BACKEND": "django.core.cache.backends.redis.RedisCache",
     "LOCATION": REDIS_URL,
-    "KEY_PREFIX": "clinic",
+    "KEY_PREFIX": CACHE_KEY_PREFIX,
 }
 _LOCAL_CACHE = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 CACHES = {"default": _REDIS_CACHE if REDIS_URL else _LOCAL_CACHE}

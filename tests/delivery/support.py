@@ -11,7 +11,8 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -178,6 +179,38 @@ class RedisServer:
             self.process.kill()
             self.process.wait(timeout=10)
             self.process = None
+
+
+@contextmanager
+def private_redis(settings: Any) -> Iterator[RedisServer]:
+    """A private Redis as this process's broker and cache, as one REDIS_URL serves both in
+    production (and in the worker processes given its URL): stopping it takes both away, and a
+    wake-up mark the web side sets is the one a worker clears."""
+    from clinic_service.celery import app
+
+    def point_broker_at(url: str) -> None:
+        app.close()  # drop pooled connections to the previous broker
+        # Celery keeps its producer pool (bound to the first broker used) across app.close():
+        # without this, messages kept going to the shared broker and only the sweeper delivered.
+        app.amqp._producer_pool = None
+        app.conf.broker_url = url
+
+    server = RedisServer()
+    server.start()
+    saved = app.conf.broker_url
+    point_broker_at(server.url)
+    settings.CACHES = {  # as a worker given REDIS_URL=server.url configures its cache
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": server.url,
+            "KEY_PREFIX": settings.CACHE_KEY_PREFIX,
+        }
+    }
+    try:
+        yield server
+    finally:
+        point_broker_at(saved)
+        server.stop()
 
 
 def database_url(settings_dict: dict[str, Any]) -> str:

@@ -15,15 +15,14 @@ import time
 import pytest
 from django.db import connection
 
-from clinic_service.celery import app
 from intake.models import DeliveryStatus, OutboxEvent, WebhookDelivery
 from intake.services.webhook_signature import verify_webhook
 from tests.delivery.support import (
     Receiver,
-    RedisServer,
     Worker,
     database_url,
     intake_body,
+    private_redis,
     subscribe,
     wait_for,
 )
@@ -37,20 +36,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(tra
 
 @pytest.fixture
 def broker(settings):
-    """A private Redis as broker and cache (one REDIS_URL serves both in production), so stopping
-    it takes both away, as a real outage would."""
-    server = RedisServer()
-    server.start()
-    saved = app.conf.broker_url
-    app.close()  # drop pooled connections to the shared broker
-    app.conf.broker_url = server.url
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": server.url}
-    }
-    yield server
-    app.close()
-    app.conf.broker_url = saved
-    server.stop()
+    with private_redis(settings) as server:
+        yield server
 
 
 @pytest.fixture
@@ -74,12 +61,13 @@ def _post_intakes(api, count: int) -> None:
         assert response.status_code == 201, response.content
 
 
-def test_redis_down_at_submit_loses_no_event(fast_settings, api, patient, broker, worker):
+def test_redis_down_at_submit_loses_no_event(fast_settings, api, patient, broker, worker, caplog):
     receiver = Receiver()
     try:
         secret = subscribe(api, receiver.url, event_types=["intake.scored"])["secret"]
         broker.stop()
         _post_intakes(api, SUBMITTED_WHILE_DOWN)  # every one 201 although the broker is down
+        assert caplog.text.count("the outbox sweeper will re-send it") >= SUBMITTED_WHILE_DOWN  # really down
         # Stored with their fan-out; only the messages after commit could not be published.
         assert (
             WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, attempt_count=0).count()
