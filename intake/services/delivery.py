@@ -393,7 +393,7 @@ def http_post(
             if not reused:
                 raise
             connection.close()  # closed by the receiver while idle: once more on a fresh one
-            connection, _ = Connections().take(target)
+            connection, _ = pool.take(target)  # (taken out of the pool above, so a new one)
             status, reusable = _send(connection, target, body, headers)
     except TimeoutError:
         connection.close()
