@@ -22,6 +22,8 @@ from intake.instruments import InstrumentDefinition, Item, get
 from intake.models import Intake, IntakeRevision
 from intake.services.intakes import IntakeAnswers
 
+from .labels import work_status_label
+
 SEPARATOR = "__"
 # A clock a little fast on the entering machine must not refuse an intake completed just now.
 FUTURE_TOLERANCE = datetime.timedelta(minutes=5)
@@ -82,9 +84,7 @@ class Section:
 
 
 def work_status_choices() -> list[tuple[str, str]]:
-    return [("", "— not asked / not given —")] + [
-        (code, code.replace("_", " ").capitalize()) for code in WORK_STATUSES
-    ]
+    return [("", "— not asked / not given —")] + [(code, work_status_label(code)) for code in WORK_STATUSES]
 
 
 class IntakeStartForm(forms.Form):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from intake.batteries import FORMS
 from intake.instruments import InstrumentError, get
 
 FLAG_KINDS = {
@@ -25,6 +26,25 @@ BACK_CARE = {
 }
 
 
+WORK_STATUS = {
+    "working_full_time": "Working full time",
+    "working_part_time": "Working part time",
+    "working_modified_duties": "Working, modified duties",
+    "off_work_due_to_pain": "Off work due to pain",
+    "unemployed": "Unemployed",
+    "retired": "Retired",
+    "student": "Student",
+    "homemaker": "Homemaker",
+    "other": "Other",
+}
+
+VERDICTS = {
+    "improved": "improved",
+    "worsened": "worsened",
+    "no_reliable_change": "no reliable change",
+}
+
+
 def flag_kind_label(kind: str) -> str:
     return FLAG_KINDS.get(kind, kind.replace("_", " ").capitalize())
 
@@ -38,6 +58,20 @@ def back_care_label(code: str | None) -> str:
 def code_label(code: str | None) -> str:
     """A band or flag code as words: `moderately_severe` → `moderately severe`."""
     return (code or "").replace("_", " ")
+
+
+def work_status_label(code: str | None) -> str:
+    return WORK_STATUS.get(code or "", code_label(code).capitalize())
+
+
+def verdict_label(code: str | None) -> str:
+    return VERDICTS.get(code or "", code_label(code))
+
+
+def form_title(code: str) -> str:
+    """`lbp-initial` → its title; a single-instrument form → the instrument's title."""
+    form = FORMS.get(code)
+    return form.title if form is not None else instrument_title(code)
 
 
 def instrument_title(code: str) -> str:
