@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
@@ -19,11 +19,10 @@ from intake.models import (
     Patient,
     PatientIdentifier,
     ReferralFlag,
-    StratificationRecord,
 )
 from intake.selectors.charts import patient_score_charts
+from intake.selectors.intakes import patient_latest_pathway
 from intake.services.patients import patient_create, patient_set_active, patient_update
-from intake.stratification import CURRENT_RULESET
 
 from .labels import back_care_label, flag_kind_label
 from .scoping import ClinicScopedAdmin, ClinicScopedInline, access_of, perm_name
@@ -180,16 +179,7 @@ class PatientAdmin(ClinicScopedAdmin):
                 .annotate(revision_count=Count("revisions"))
                 .order_by("-completed_at")[:20]
             )
-            latest = (
-                StratificationRecord.objects.filter(
-                    revision__intake__patient=patient,
-                    revision__intake__current_revision=F("revision"),
-                    ruleset=CURRENT_RULESET,
-                )
-                .select_related("revision__intake")
-                .order_by("-revision__completed_at", "-pk")
-                .first()
-            )
+            latest = patient_latest_pathway(patient=patient)
             context["latest_stratification"] = latest
             context["latest_back_care"] = back_care_label(latest.back_care) if latest else ""
         if can_see_flags:

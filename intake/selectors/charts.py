@@ -32,6 +32,9 @@ class ChartPoint:
     intake: str
     verdict: str | None  # change from the previous point vs MCID: improved / worsened / no_reliable_change
     change: str  # e.g. "-6" from the previous point, "" for the first
+    # From the first charted point, as the trajectory computed it from the exact totals: the shown
+    # totals are rounded (PEG 19/3 → 6.33), so subtracting them could differ in the last place.
+    change_from_first: str
 
 
 @dataclass(frozen=True)
@@ -92,8 +95,7 @@ class InstrumentChart:
     def baseline_change(self) -> str:
         if len(self.points) < 2:
             return ""
-        first, last = Decimal(self.points[0].total), Decimal(self.points[-1].total)
-        return _signed(last - first)
+        return self.points[-1].change_from_first
 
 
 def patient_score_charts(*, patient: Patient) -> list[InstrumentChart]:
@@ -142,6 +144,7 @@ def _chart(definition: InstrumentDefinition, series: list[dict[str, Any]]) -> In
     for index, point in enumerate(scorable):
         total = Decimal(str(point["total"]))
         previous = point["change_from_previous"]
+        baseline = point["change_from_baseline"]
         chart.points.append(
             ChartPoint(
                 x=chart.plot_left + inset + (index * step if len(scorable) > 1 else span / 2),
@@ -152,6 +155,7 @@ def _chart(definition: InstrumentDefinition, series: list[dict[str, Any]]) -> In
                 intake=point["intake"],
                 verdict=previous["verdict"] if previous else None,
                 change=_signed(Decimal(str(previous["absolute"]))) if previous else "",
+                change_from_first=_signed(Decimal(str(baseline["absolute"]))) if baseline else "",
             )
         )
     chart.bands = _bands(definition, y_of)

@@ -6,7 +6,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from intake.instruments import ScoreResult, change
@@ -18,6 +18,7 @@ from intake.models import (
     IntakeRevision,
     Patient,
     ReferralFlag,
+    StratificationRecord,
 )
 from intake.services.intakes import IntakeOutcome
 from intake.stratification import CURRENT_RULESET
@@ -25,6 +26,26 @@ from intake.stratification import CURRENT_RULESET
 
 def intake_queryset(*, clinic: Clinic) -> QuerySet[Intake]:
     return Intake.objects.filter(clinic=clinic).select_related("current_revision")
+
+
+def patient_latest_pathway(*, patient: Patient) -> StratificationRecord | None:
+    """The newest current-revision stratification that decided the patient's pathway.
+
+    A lone screen (a PHQ-9 from the EHR, a red-flag recheck) is stratified too, but without
+    STarT Back it decides no back care: it must not hide the pathway an earlier full assessment
+    set. A record that put the pathway on hold (cauda equina) does count.
+    """
+    return (
+        StratificationRecord.objects.filter(
+            revision__intake__patient=patient,
+            revision__intake__current_revision=F("revision"),
+            ruleset=CURRENT_RULESET,
+        )
+        .filter(~Q(back_care="") | Q(pathway_on_hold=True))
+        .select_related("revision__intake")
+        .order_by("-revision__completed_at", "-pk")
+        .first()
+    )
 
 
 def intake_outcome(*, intake: Intake, revision: IntakeRevision | None = None) -> IntakeOutcome:

@@ -11,6 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from intake.auth import ROLE_SCOPES, Actor
+from intake.batteries import FORMS
 from intake.models import Clinic, Patient, Role
 from intake.services.intakes import IntakeAnswers, IntakeOutcome, PatientRef, intake_submit
 from intake.services.roles import roles_sync
@@ -32,13 +33,14 @@ def submit(
     responses: dict[str, dict[str, Any]] | None = None,
     completed_at: datetime.datetime | None = None,
     form: str = "lbp-initial",
+    work_status: str = "working_full_time",
 ) -> IntakeOutcome:
-    """Store an intake through the service (as an integration would)."""
+    """Store an intake through the service (as an integration would); `form` may also be a
+    single-instrument form such as "phq9" (a lone screen)."""
     merged = low_risk_responses()
     for code, answers in (responses or {}).items():
-        merged[code] = {**merged[code], **answers}
-    if form == "lbp-followup":
-        merged = {code: merged[code] for code in ("nrs", "peg", "odi", "phq9", "gad7")}
+        merged[code] = {**merged.get(code, {}), **answers}
+    merged = {code: merged.get(code, {}) for code in FORMS[form].instruments}
     actor = Actor(clinic=patient.clinic, scopes=ROLE_SCOPES[Role.CLINICIAN], client_id=1)
     return intake_submit(
         actor=actor,
@@ -48,7 +50,7 @@ def submit(
             completed_at=completed_at or timezone.now() - datetime.timedelta(hours=1),
             responses=merged,
             pain_duration_weeks=20 if form == "lbp-initial" else None,
-            work_status="working_full_time" if form == "lbp-initial" else "",
+            work_status=work_status if form == "lbp-initial" else "",
             medications=[] if form == "lbp-initial" else None,
         ),
         source="api",

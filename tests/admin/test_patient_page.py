@@ -127,3 +127,54 @@ def test_cannot_register_a_patient_in_another_clinic(staff_for: Any, clinic: Any
 def test_patients_are_never_deleted(staff_for: Any, clinic: Any, improving: Patient) -> None:
     client = staff_for(Role.CLINICIAN, clinic)
     assert client.get(reverse("admin:intake_patient_delete", args=[improving.pk])).status_code == 403
+
+
+def test_peg_change_since_first_comes_from_the_exact_means_not_the_rounded_ones(clinic: Any) -> None:
+    # given PEG means 19/3 (shown 6.33) then 8/3 (shown 2.67): the exact change is -11/3 = -3.666…
+    patient = PatientFactory(clinic=clinic)
+    submit(patient, form="lbp-followup", completed_at=weeks_ago(6), responses={"peg": {"p": 7, "e": 6, "g": 6}})
+    submit(patient, form="lbp-followup", completed_at=weeks_ago(1), responses={"peg": {"p": 3, "e": 3, "g": 2}})
+
+    # when
+    peg = {chart.code: chart for chart in patient_score_charts(patient=patient)}["peg"]
+
+    # then: rounded half up from the exact value, as the API's trajectory says (6.33 - 2.67 would be -3.66)
+    assert [p.total for p in peg.points] == ["6.33", "2.67"]
+    assert peg.baseline_change == "-3.67"
+
+
+def test_latest_pathway_is_not_hidden_by_a_later_lone_screen(staff_for: Any, clinic: Any) -> None:
+    # given a full assessment (STarT Back low risk → self-management), then a lone PHQ-9 screen
+    patient = PatientFactory(clinic=clinic)
+    assessment = submit(patient, completed_at=weeks_ago(3))
+    submit(patient, form="phq9", completed_at=weeks_ago(1), responses={"phq9": {"q1": 1}})
+
+    # when
+    html = (
+        staff_for(Role.CLINICIAN, clinic)
+        .get(reverse("admin:intake_patient_change", args=[patient.pk]))
+        .content.decode()
+    )
+
+    # then the pathway shown is the assessment's, and says where it comes from
+    pathway = html[html.index('id="latest-pathway"') : html.index('id="intakes"')]
+    assert "Self-management" in pathway
+    assert "Not decided" not in pathway
+    assert str(assessment.intake.pk) in pathway
+
+
+def test_intake_page_shows_work_status_in_words(staff_for: Any, clinic: Any) -> None:
+    # given
+    patient = PatientFactory(clinic=clinic)
+    outcome = submit(patient, work_status="off_work_due_to_pain")
+
+    # when
+    html = (
+        staff_for(Role.CLINICIAN, clinic)
+        .get(reverse("admin:intake_intake_change", args=[outcome.intake.pk]))
+        .content.decode()
+    )
+
+    # then
+    assert "Off work due to pain" in html
+    assert "offworkduetopain" not in html
