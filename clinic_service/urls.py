@@ -28,7 +28,12 @@ urlpatterns = [
     ),
     path(
         "api/redoc/",
-        SpectacularRedocView.as_view(url_name="schema", permission_classes=[], authentication_classes=[]),
+        SpectacularRedocView.as_view(
+            url_name="schema",
+            template_name="api_docs/redoc.html",
+            permission_classes=[],
+            authentication_classes=[],
+        ),
         name="redoc",
     ),
     path("healthz", health.healthz, name="healthz"),
