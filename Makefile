@@ -16,10 +16,12 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# The demo logins and client secret are kept between runs; RESET_DEMO=1 issues new ones. Links in
+# coordinator e-mails point at this server unless NOTIFICATION_BASE_URL says otherwise.
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo --base-url http://$(HOST):$(PORT)
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) manage.py seed_demo --base-url http://$(HOST):$(PORT) $(if $(RESET_DEMO),--reset)
+	NOTIFICATION_BASE_URL="$${NOTIFICATION_BASE_URL:-http://$(HOST):$(PORT)}" $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)

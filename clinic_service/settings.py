@@ -193,8 +193,14 @@ WEBHOOK_DELIVERY_LEASE_SECONDS = env.float("WEBHOOK_DELIVERY_LEASE_SECONDS", def
 WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
 # Plain http:// targets: for tests and local receivers only, never in production.
 WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)
-# Where links in coordinator emails point (the staff UI).
-NOTIFICATION_BASE_URL = env.str("NOTIFICATION_BASE_URL", default="http://127.0.0.1:8000")
+# Where links in coordinator emails point (the staff UI's public address). Mail is sent by workers
+# with no request to read an address from, so it must be configured: by default the first named
+# host in ALLOWED_HOSTS over https in production; `make run` sets it to its own address.
+_NAMED_HOSTS = [host for host in ALLOWED_HOSTS if host != "*" and not host.startswith(".")]
+NOTIFICATION_BASE_URL = env.str(
+    "NOTIFICATION_BASE_URL",
+    default="http://127.0.0.1:8000" if DEBUG or not _NAMED_HOSTS else f"https://{_NAMED_HOSTS[0]}",
+)
 
 # --- API
 REST_FRAMEWORK = {

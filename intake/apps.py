@@ -10,6 +10,8 @@ class IntakeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from intake import checks  # noqa: F401 - registers the system checks
+
         # After every migrate (when Django has created permissions for new models), bring the
         # role groups up to date, so a fresh database never lacks a permission a role should hold.
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="intake-roles-sync")

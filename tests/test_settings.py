@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from intake.checks import notification_base_url_check
+
 ROOT = Path(__file__).resolve().parents[1]
 
 PROBE = """
@@ -24,6 +28,7 @@ print(json.dumps({
     "hosts": s.ALLOWED_HOSTS,
     "hsts": getattr(s, "SECURE_HSTS_SECONDS", 0),
     "email": s.EMAIL_BACKEND,
+    "notification_base_url": s.NOTIFICATION_BASE_URL,
 }))
 """
 
@@ -32,7 +37,16 @@ def _settings_with(**env: str) -> dict:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "EMAIL_URL"}
+        if k
+        not in {
+            "DATABASE_URL",
+            "REDIS_URL",
+            "DEBUG",
+            "SECRET_KEY",
+            "ALLOWED_HOSTS",
+            "EMAIL_URL",
+            "NOTIFICATION_BASE_URL",
+        }
     }
     clean.update(env, DJANGO_SETTINGS_MODULE="clinic_service.settings")
     result = subprocess.run(
@@ -97,3 +111,26 @@ def test_production_settings_are_hardened():
     assert s["debug"] is False
     assert s["hsts"] >= 31_536_000
     assert s["hosts"] == ["intake.example.org"]
+
+
+def test_production_links_emails_to_the_first_named_allowed_host():
+    s = _settings_with(DEBUG="false", SECRET_KEY="s" * 60, ALLOWED_HOSTS=".example.org,intake.example.org")
+    assert s["notification_base_url"] == "https://intake.example.org"
+
+
+def test_notification_base_url_can_be_set():
+    s = _settings_with(NOTIFICATION_BASE_URL="https://staff.example.org/")
+    assert s["notification_base_url"] == "https://staff.example.org/"
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8000", "https://localhost", "https://[::1]:8443", "http://intake.example.org"]
+)
+def test_check_deploy_warns_when_email_links_cannot_reach_coordinators(settings, url):
+    settings.NOTIFICATION_BASE_URL = url
+    assert [m.id for m in notification_base_url_check()] == ["intake.W001"]
+
+
+def test_check_deploy_accepts_a_public_https_base(settings):
+    settings.NOTIFICATION_BASE_URL = "https://intake.example.org"
+    assert notification_base_url_check() == []
