@@ -17,11 +17,14 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 # The demo logins and client secret are kept between runs; RESET_DEMO=1 issues new ones. Links in
-# coordinator e-mails point at this server unless NOTIFICATION_BASE_URL says otherwise.
+# coordinator e-mails point at this server unless NOTIFICATION_BASE_URL says otherwise, and webhooks
+# may go to a receiver on this machine over plain HTTP (`manage.py webhook_receiver`): demo only.
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --base-url http://$(HOST):$(PORT) $(if $(RESET_DEMO),--reset)
-	NOTIFICATION_BASE_URL="$${NOTIFICATION_BASE_URL:-http://$(HOST):$(PORT)}" $(PY) manage.py runserver $(HOST):$(PORT)
+	NOTIFICATION_BASE_URL="$${NOTIFICATION_BASE_URL:-http://$(HOST):$(PORT)}" \
+	WEBHOOK_ALLOW_HTTP="$${WEBHOOK_ALLOW_HTTP:-true}" WEBHOOK_ALLOWED_HOSTS="$${WEBHOOK_ALLOWED_HOSTS:-127.0.0.1}" \
+		$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -132,8 +132,12 @@ def test_patients_are_never_deleted(staff_for: Any, clinic: Any, improving: Pati
 def test_peg_change_since_first_comes_from_the_exact_means_not_the_rounded_ones(clinic: Any) -> None:
     # given PEG means 19/3 (shown 6.33) then 8/3 (shown 2.67): the exact change is -11/3 = -3.666…
     patient = PatientFactory(clinic=clinic)
-    submit(patient, form="lbp-followup", completed_at=weeks_ago(6), responses={"peg": {"p": 7, "e": 6, "g": 6}})
-    submit(patient, form="lbp-followup", completed_at=weeks_ago(1), responses={"peg": {"p": 3, "e": 3, "g": 2}})
+    submit(
+        patient, form="lbp-followup", completed_at=weeks_ago(6), responses={"peg": {"p": 7, "e": 6, "g": 6}}
+    )
+    submit(
+        patient, form="lbp-followup", completed_at=weeks_ago(1), responses={"peg": {"p": 3, "e": 3, "g": 2}}
+    )
 
     # when
     peg = {chart.code: chart for chart in patient_score_charts(patient=patient)}["peg"]

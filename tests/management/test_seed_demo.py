@@ -28,7 +28,7 @@ def seed(credentials: Path, *flags: str) -> dict[str, str]:
     call_command("seed_demo", "--credentials-file", str(credentials), *flags, stdout=out)
     text = out.getvalue()
     printed = dict(re.findall(r"^\s{4}(admin|reception|coordinator)\s+(\S+)$", text, re.MULTILINE))
-    printed["client_secret"] = re.search(r"client_secret=(\S+)", text)[1]  # type: ignore[index]
+    printed["client_secret"] = re.search(r"CLIENT_SECRET='([^']+)'", text)[1]  # type: ignore[index]
     return printed
 
 

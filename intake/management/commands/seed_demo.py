@@ -44,8 +44,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--credentials-file",
             type=Path,
-            default=Path(settings.BASE_DIR) / ".demo-credentials.json",
-            help="Where the demo credentials are kept between runs.",
+            default=Path(
+                os.environ.get("DEMO_CREDENTIALS_FILE") or settings.BASE_DIR / ".demo-credentials.json"
+            ),
+            help="Where the demo credentials are kept between runs (default: $DEMO_CREDENTIALS_FILE, "
+            "else .demo-credentials.json beside manage.py).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -82,14 +85,14 @@ class Command(BaseCommand):
         for username, password in passwords.items():
             out(f"    {username:<12} {password}")
         out(f"  API docs:    {base}/api/docs/")
-        out(f"  Integration: client_id={client.application.client_id}")
-        out(f"               client_secret={secret}")
+        out("  Integration client (every scope), to paste into a shell for the README's examples:")
+        out(f"    export CLIENT_ID='{client.application.client_id}' CLIENT_SECRET='{secret}'")
         out(f"  (kept in {path.name} across restarts; new ones with: make run RESET_DEMO=1)")
         out("")
         out("Example: get a token, then register a patient (paste into a shell):")
         out("")
         out(
-            f"TOKEN=$(curl -s -u '{client.application.client_id}:{secret}' "
+            'TOKEN=$(curl -s -u "$CLIENT_ID:$CLIENT_SECRET" '
             f"-d grant_type=client_credentials {base}/o/token/ "
             "| python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')"
         )
