@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -70,6 +71,16 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Integration brute force at /o/token/ and /o/revoke_token/ (intake/api/oauth.py): this many failed
+# client authentications for one client id, or from one address, lock it out for the cool-off
+# (429 slow_down with Retry-After); each failure costs a secret hash (~0.35 s of CPU, PBKDF2).
+OAUTH_TOKEN_FAILURE_LIMIT = env.int("OAUTH_TOKEN_FAILURE_LIMIT", default=10)
+OAUTH_TOKEN_COOLOFF_HOURS = env.float("OAUTH_TOKEN_COOLOFF_HOURS", default=0.25)
+if OAUTH_TOKEN_FAILURE_LIMIT < 1 or OAUTH_TOKEN_COOLOFF_HOURS <= 0:
+    raise ImproperlyConfigured(
+        "OAUTH_TOKEN_FAILURE_LIMIT must be at least 1 and OAUTH_TOKEN_COOLOFF_HOURS above 0 "
+        "(defaults: 10 and 0.25)"
+    )
 
 ADMIN_CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "

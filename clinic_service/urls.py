@@ -3,9 +3,9 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from oauth2_provider import views as oauth2_views
 
 from intake import health
+from intake.api import oauth
 
 handler400 = "intake.api.problems.handler400"
 handler404 = "intake.api.problems.handler404"
@@ -14,8 +14,8 @@ handler500 = "intake.api.problems.handler500"
 urlpatterns = [
     path("api/v1/", include("intake.api.urls")),
     path("fhir/", include("intake.api.fhir_urls")),
-    path("o/token/", oauth2_views.TokenView.as_view(), name="oauth2_token"),
-    path("o/revoke_token/", oauth2_views.RevokeTokenView.as_view(), name="oauth2_revoke_token"),
+    path("o/token/", oauth.TokenView.as_view(), name="oauth2_token"),
+    path("o/revoke_token/", oauth.RevokeTokenView.as_view(), name="oauth2_revoke_token"),
     path(
         "api/schema/",
         SpectacularAPIView.as_view(permission_classes=[], authentication_classes=[]),

@@ -91,3 +91,14 @@ def api(api_for, clinic) -> APIClient:
 def _fast_password_hashing(settings):
     """PBKDF2 is deliberately slow; tests only need a real (salted) hash."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_token_lockout(monkeypatch):
+    """Each test starts with no /o/token/ failures counted (the cache outlives tests)."""
+    import uuid
+
+    from intake.api import oauth
+
+    monkeypatch.setattr(oauth, "KEY_PREFIX", f"oauth-test-{uuid.uuid4().hex}")
+    oauth._LOCAL_FALLBACK.clear()
