@@ -113,8 +113,26 @@ def outcome_from_problem(status_code: int, problem: dict[str, Any]) -> dict[str,
             "diagnostics": f"{error['path']}: {error['detail']}" if error["path"] else error["detail"],
         }
         for error in errors
-    ] or [{"severity": "error", "code": code, "details": {"text": problem.get("detail", "")}}]
+    ] or [_problem_issue(code, problem)]
     return {"resourceType": "OperationOutcome", "issue": issues}
+
+
+def _problem_issue(code: str, problem: dict[str, Any]) -> dict[str, Any]:
+    """The one issue of a problem without located errors (401, 403, 404 …): the problem type as a
+    machine-readable coding (e.g. `invalid-token`, `insufficient-scope`), beside the text."""
+    details: dict[str, Any] = {"text": problem.get("detail", "")}
+    problem_type = str(problem.get("type", ""))
+    if problem_type.startswith("/problems/"):
+        details["coding"] = [
+            {
+                "system": f"{fhir_base_url()}/CodeSystem/problem-type",
+                "code": problem_type.removeprefix("/problems/"),
+            }
+        ]
+    issue: dict[str, Any] = {"severity": "error", "code": code, "details": details}
+    if problem.get("required_scopes"):
+        issue["diagnostics"] = f"required scopes: {' '.join(problem['required_scopes'])}"
+    return issue
 
 
 def fhir_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -3,6 +3,7 @@
 Views name their resource (`scope_resource = "patients"`): safe methods need `<resource>:read`,
 others `<resource>:write`; `action_scopes` overrides per action. Subclassing DOT's TokenHasScope
 lets drf-spectacular document each operation's scope in the OpenAPI security requirements.
+A missing scope is a 403 naming the scopes needed (`InsufficientScope`).
 """
 
 from __future__ import annotations
@@ -11,10 +12,23 @@ from typing import Any
 
 from oauth2_provider.contrib.rest_framework import TokenHasScope
 from oauth2_provider.models import AbstractAccessToken
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 
 from intake.auth import Actor, actor_for_token, actor_for_user
+
+
+class InsufficientScope(PermissionDenied):
+    """The caller is authenticated but lacks scopes the operation needs (RFC 6750 §3.1)."""
+
+    default_code = "insufficient_scope"
+
+    def __init__(self, *, required: list[str], missing: list[str], is_bearer: bool) -> None:
+        holder = "This access token does not hold" if is_bearer else "Your role in this clinic does not grant"
+        super().__init__(f"{holder} the scope this operation needs: {' '.join(missing)}.")
+        self.required_scopes = required
+        self.is_bearer = is_bearer
 
 
 def resolve_actor(request: Request) -> Actor | None:
@@ -44,8 +58,16 @@ class ClinicScopePermission(TokenHasScope):
             return False  # DRF turns this into 401 since no authenticator succeeded
         actor = resolve_actor(request)
         if actor is None:
+            self.message = "This token's client, or this user, acts for no active clinic."
+            self.code = "no_clinic"
             return False
-        return set(self.get_scopes(request, view)) <= actor.scopes
+        required = self.get_scopes(request, view)
+        missing = [scope for scope in required if scope not in actor.scopes]
+        if missing:
+            raise InsufficientScope(
+                required=required, missing=missing, is_bearer=isinstance(request.auth, AbstractAccessToken)
+            )
+        return True
 
     def get_scopes(self, request: Request, view: Any) -> list[str]:
         explicit = getattr(view, "required_scope", None)

@@ -22,6 +22,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from intake.auth import ClinicChoiceRequired
 from intake.errors import DomainError
 
+from .permissions import InsufficientScope
+
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 PathPart = str | int
@@ -182,6 +184,12 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.APIException):
         return response
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed) and (
+        response.status_code == 401
+    ):
+        return _unauthenticated(request, response, instance)
+    if isinstance(exc, InsufficientScope):
+        return _insufficient_scope(exc, response, instance)
 
     if isinstance(exc, exceptions.ValidationError):
         errors = list(flatten_errors(exc.detail))
@@ -197,6 +205,64 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     )
     response.data = body
     response.content_type = PROBLEM_CONTENT_TYPE
+    return response
+
+
+# RFC 6750 §3: the challenge names what is wrong with the bearer token; the body says it in words.
+_BEARER_REALM = "api"  # django-oauth-toolkit's OAuth2Authentication realm
+_UNAUTHENTICATED: dict[str, str] = {
+    "not_authenticated": (
+        "No credentials were sent: send an OAuth 2.0 access token as `Authorization: Bearer <token>` "
+        "(integrations get one from /o/token/), or log in as staff."
+    ),
+    "invalid_token": (
+        "The access token is not valid: it is unknown, malformed or was revoked. Request a new one "
+        "from /o/token/."
+    ),
+    "token_expired": "The access token has expired. Request a new one from /o/token/.",
+}
+
+
+def _unauthenticated(request: Any, response: Response, instance: str | None) -> Response:
+    """401: say whether credentials were missing, or which way the bearer token failed.
+
+    Nothing is told that the caller did not already hold: an expired token is named expired
+    only to whoever presents it; an unknown, malformed and revoked token read alike."""
+    scheme = (request.headers.get("Authorization", "") if request is not None else "").split(" ", 1)[0]
+    oauth2_error = getattr(request, "oauth2_error", None) or {}
+    if scheme.lower() != "bearer":
+        code = "not_authenticated"
+    else:
+        code = getattr(oauth2_error, "reason", "invalid_token")
+    detail = _UNAUTHENTICATED[code]
+    if scheme and scheme.lower() != "bearer":
+        detail = f"The Authorization header holds no Bearer token. {detail}"
+    response.data = problem_body(401, code=code, detail=detail, instance=instance)
+    response.content_type = PROBLEM_CONTENT_TYPE
+    if str(response.get("WWW-Authenticate", "")).startswith("Bearer"):
+        challenge = f'Bearer realm="{_BEARER_REALM}"'
+        if code != "not_authenticated":  # RFC 6750 §3.1: no error code when no token was sent
+            description = (
+                "The access token expired" if code == "token_expired" else "The access token is invalid"
+            )
+            challenge += f', error="invalid_token", error_description="{description}"'
+        response["WWW-Authenticate"] = challenge
+    return response
+
+
+def _insufficient_scope(exc: InsufficientScope, response: Response, instance: str | None) -> Response:
+    """403 naming the scopes the operation needs, in the body and (for bearer tokens) the
+    RFC 6750 challenge."""
+    body = problem_body(403, code="insufficient_scope", detail=str(exc.detail), instance=instance)
+    body["required_scopes"] = exc.required_scopes
+    response.data = body
+    response.content_type = PROBLEM_CONTENT_TYPE
+    if exc.is_bearer:
+        response["WWW-Authenticate"] = (
+            f'Bearer realm="{_BEARER_REALM}", error="insufficient_scope", '
+            f'error_description="The access token lacks a required scope", '
+            f'scope="{" ".join(exc.required_scopes)}"'
+        )
     return response
 
 

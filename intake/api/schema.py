@@ -26,12 +26,19 @@ class ProblemSerializer(StrictSerializer):
     detail = serializers.CharField()
     instance = serializers.CharField(required=False)
     errors = ProblemErrorSerializer(many=True, required=False)  # type: ignore[assignment]
+    required_scopes = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="On a 403 `/problems/insufficient-scope`: every scope the operation needs.",
+    )
 
 
 _DESCRIPTIONS = {
     "400": "Invalid input: `errors` names each offending field by JSON path.",
-    "401": "No valid access token.",
-    "403": "The token or role lacks the scope this operation needs.",
+    "401": "No valid access token: `/problems/not-authenticated` (none sent), `/problems/invalid-token` "
+    "(unknown, malformed or revoked) or `/problems/token-expired`.",
+    "403": "The token or role lacks a scope this operation needs (`/problems/insufficient-scope`, "
+    "`required_scopes` names them), or acts for no active clinic.",
     "404": "Not found (also for another clinic's records).",
     "409": "Conflicts with the current state (e.g. an identifier already in use).",
     "412": "If-Match names an old version: re-read and retry.",
