@@ -199,6 +199,7 @@ def test_postgresql_restart_under_load_fails_fast_writes_nothing_half_and_recove
             phase[0] = "down"
             cluster.stop()
             wait_for(lambda: _count(results, "down", 503) >= 20, timeout=60, message="no 503s while down")
+            token_answer = _token_request(f"http://127.0.0.1:{port}/o/token/")
             cluster.start()
             phase[0] = "after"
             wait_for(lambda: _count(results, "after", 201) >= 20, timeout=60, message="did not recover")
@@ -219,6 +220,11 @@ def test_postgresql_restart_under_load_fails_fast_writes_nothing_half_and_recove
             "requests did not fail fast while PostgreSQL was down"
         )
         assert _children(web.pid) == workers_before, "gunicorn workers were restarted"
+        # The token endpoint answers in the OAuth error format (RFC 6749 §5.2), not a 500 page.
+        token_status, token_headers, token_body = token_answer
+        assert token_status == 503, (token_status, token_body)
+        assert token_body["error"] == "temporarily_unavailable"
+        assert int(token_headers["Retry-After"]) > 0
 
         created = {doc["id"] for _, status, doc, _ in results if status == 201}
         stored = cluster.count("SELECT count(*) FROM intake_intake")
@@ -244,6 +250,23 @@ def test_postgresql_restart_under_load_fails_fast_writes_nothing_half_and_recove
             os.killpg(web.pid, signal.SIGTERM)
             web.wait(timeout=30)
         cluster.destroy()
+
+
+def _token_request(url: str) -> tuple[int, Any, dict[str, Any]]:
+    request = urllib.request.Request(
+        url,
+        data=b"grant_type=client_credentials&client_id=load&client_secret=any",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            return response.status, response.headers, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        raw = error.read()
+        try:
+            return error.code, error.headers, json.loads(raw)
+        except ValueError:
+            return error.code, error.headers, {"raw": raw[:200].decode(errors="replace")}
 
 
 def _reachable(url: str) -> bool:
