@@ -1,4 +1,4 @@
-"""FHIR endpoints over HTTP, fed with the real public payloads in shared/fixtures/fhir."""
+"""FHIR endpoints over HTTP, fed with the real public payloads in tests/fixtures/fhir."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from intake.fhir.questionnaire import questionnaire_for
 from intake.instruments import get
 from intake.models import Intake, IntakeSource
 from tests.factories import ClinicFactory, IdentifierFactory, PatientFactory
-from tests.fhir.fixtures import load, needs_fixtures
+from tests.fhir.fixtures import load
 
-pytestmark = [pytest.mark.django_db, needs_fixtures]
+pytestmark = pytest.mark.django_db
 
 FHIR = "application/fhir+json"
 

@@ -1,4 +1,4 @@
-"""Loading the shared public FHIR fixtures (shared/fixtures/fhir, see its README)."""
+"""Loading the public FHIR payloads vendored in tests/fixtures/fhir (sources in its README)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "fhir"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "fhir"
 BASE_URL = "https://clinic.example/fhir"
-
-needs_fixtures = pytest.mark.skipif(not FIXTURES.is_dir(), reason="shared/ fixtures not checked out")
 
 
 def load(name: str) -> dict[str, Any]:

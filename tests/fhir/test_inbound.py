@@ -23,7 +23,7 @@ from intake.fhir.inbound import (
 )
 from intake.fhir.questionnaire import questionnaire_for
 from intake.instruments import InstrumentError, get, score
-from tests.fhir.fixtures import BASE_URL, load, needs_fixtures
+from tests.fhir.fixtures import BASE_URL, load
 
 LOINC = "http://loinc.org"
 PHQ9_ITEM_LOINC = [
@@ -53,7 +53,6 @@ def errors_text(issues: list[Issue]) -> str:
 # --- HL7 SDC PHQ-9 example (local codes weighted in a contained ValueSet) -----------------------
 
 
-@needs_fixtures
 def test_sdc_phq9_with_its_questionnaire_scores_10_and_reports_the_stated_13():
     questionnaire = load("sdc-phq9-questionnaire.json")
     mapped = map_questionnaire_response(
@@ -73,7 +72,6 @@ def test_sdc_phq9_with_its_questionnaire_scores_10_and_reports_the_stated_13():
     assert warning.expression == ("QuestionnaireResponse.item[0].item[9]",)
 
 
-@needs_fixtures
 def test_sdc_phq9_questionnaire_contained_in_the_response_is_used():
     response = load("sdc-phq9-questionnaireresponse.json")
     response["contained"] = [load("sdc-phq9-questionnaire.json")]
@@ -81,7 +79,6 @@ def test_sdc_phq9_questionnaire_contained_in_the_response_is_used():
     assert score(mapped.instrument, mapped.answers).total == 10
 
 
-@needs_fixtures
 def test_sdc_phq9_metadata_is_read():
     questionnaire = load("sdc-phq9-questionnaire.json")
     mapped = map_questionnaire_response(
@@ -93,7 +90,6 @@ def test_sdc_phq9_metadata_is_read():
     assert mapped.locations["q9"].link_id == "H1/T1/Q9"
 
 
-@needs_fixtures
 def test_sdc_phq9_without_its_questionnaire_is_refused_naming_each_unmappable_item():
     issues = refused(load("sdc-phq9-questionnaireresponse.json"))
     assert issues[0].code == "not-found"
@@ -106,7 +102,6 @@ def test_sdc_phq9_without_its_questionnaire_is_refused_naming_each_unmappable_it
     assert item_issues[0].expression == ("QuestionnaireResponse.item[0].item[0]",)
 
 
-@needs_fixtures
 def test_questionnaire_supplied_with_a_different_version_than_pinned_is_refused():
     questionnaire = load("sdc-phq9-questionnaire.json")
     response = load("sdc-phq9-questionnaireresponse.json")
@@ -115,7 +110,6 @@ def test_questionnaire_supplied_with_a_different_version_than_pinned_is_refused(
     assert "9.9.9" in errors_text(issues) and "0.0.1" in errors_text(issues)
 
 
-@needs_fixtures
 def test_uncoded_items_are_not_mapped_by_position_when_the_wording_disagrees():
     questionnaire = load("sdc-phq9-questionnaire.json")
     group = questionnaire["item"][0]["item"]
@@ -128,7 +122,6 @@ def test_uncoded_items_are_not_mapped_by_position_when_the_wording_disagrees():
 # --- Spezi: flat items against the nested SDC Questionnaire -------------------------------------
 
 
-@needs_fixtures
 def test_spezi_flat_response_scores_27_with_a_nesting_warning():
     questionnaire = load("sdc-phq9-questionnaire.json")
     mapped = map_questionnaire_response(
@@ -148,7 +141,6 @@ def test_spezi_flat_response_scores_27_with_a_nesting_warning():
 # --- MII PHQ-9: linkIds that match nothing --------------------------------------------------------
 
 
-@needs_fixtures
 def test_mii_phq9_response_alone_is_refused_naming_its_link_ids():
     issues = refused(load("mii-phq9-questionnaireresponse.json"))
     text = errors_text(issues)
@@ -157,7 +149,6 @@ def test_mii_phq9_response_alone_is_refused_naming_its_link_ids():
     assert "answer codes alone do not identify the item" in text
 
 
-@needs_fixtures
 def test_mii_phq9_response_with_its_questionnaire_is_refused_because_link_ids_do_not_match():
     questionnaire = load("mii-phq9-questionnaire.json")
     issues = refused(
@@ -170,7 +161,6 @@ def test_mii_phq9_response_with_its_questionnaire_is_refused_because_link_ids_do
     assert issues[0].expression == ("QuestionnaireResponse.item[0]",)
 
 
-@needs_fixtures
 def test_mii_phq9_response_with_link_ids_fixed_scores_27():
     questionnaire = load("mii-phq9-questionnaire.json")
     response = load("mii-phq9-questionnaireresponse.json")
@@ -185,7 +175,6 @@ def test_mii_phq9_response_with_link_ids_fixed_scores_27():
 # --- MII GAD-7 transaction Bundle -----------------------------------------------------------------
 
 
-@needs_fixtures
 def test_mii_gad7_bundle_scores_13_matching_its_stated_total():
     bundle = load("mii-gad7-transaction-bundle.json")
     (response,) = bundle_questionnaire_responses(bundle)
@@ -252,7 +241,6 @@ def test_lhc_forms_three_missing_items_make_phq9_unscorable():
     assert result.missing == ["q7", "q8", "q9"]
 
 
-@needs_fixtures
 def test_lhc_forms_questionnaire_weights_resolve_codes_by_item_code():
     questionnaire = load("lhcforms-phq9-loinc-questionnaire.json")
     questionnaire["url"] = "http://lhcforms.example/Questionnaire/phq9"
@@ -298,7 +286,6 @@ def stanford_response(questionnaire: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@needs_fixtures
 def test_stanford_gad7_response_without_its_questionnaire_is_refused():
     questionnaire = load("stanford-gad7-questionnaire.json")
     issues = refused(stanford_response(questionnaire))
@@ -308,7 +295,6 @@ def test_stanford_gad7_response_without_its_questionnaire_is_refused():
     assert len(issues) == 1 + 7
 
 
-@needs_fixtures
 def test_stanford_gad7_questionnaire_without_loinc_cannot_be_identified():
     questionnaire = load("stanford-gad7-questionnaire.json")
     issues = refused(stanford_response(questionnaire), questionnaires={questionnaire["url"]: questionnaire})
@@ -478,7 +464,6 @@ def test_a_resource_that_is_not_a_questionnaire_response_is_refused():
 # --- OperationOutcome --------------------------------------------------------------------------
 
 
-@needs_fixtures
 def test_operation_outcome_validates_and_has_the_r4_example_shape():
     example = load("r4-operationoutcome-example.json")
     OperationOutcome.model_validate(example)

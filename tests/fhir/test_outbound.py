@@ -27,7 +27,7 @@ from intake.fhir.outbound import (
 )
 from intake.instruments import score
 from intake.stratification import stratify
-from tests.fhir.fixtures import BASE_URL, load, needs_fixtures
+from tests.fhir.fixtures import BASE_URL, load
 
 AT = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 PATIENT = "6f1c2a9e-0000-4000-8000-000000000001"
@@ -85,7 +85,6 @@ def test_phq9_observation_uses_the_total_score_code_not_the_panel_code():
     assert observation["interpretation"][0]["coding"][0]["code"] == "moderately_severe"
 
 
-@needs_fixtures
 def test_observation_has_the_shape_of_the_public_examples_but_fixes_the_mii_code():
     mii = load("mii-phq9-observation.json")
     Observation.model_validate(mii)
@@ -196,7 +195,6 @@ def test_medium_startback_risk_is_moderate():
     assert resource["prediction"][0]["qualitativeRisk"]["coding"][0]["code"] == "moderate"
 
 
-@needs_fixtures
 def test_risk_assessment_has_the_structural_keys_of_the_r4_example():
     example = load("r4-riskassessment-example.json")
     RiskAssessment.model_validate(example)
@@ -298,7 +296,6 @@ def test_flag_facts_from_a_stratification_decision():
     assert decision.rules[0] in request["note"][0]["text"]
 
 
-@needs_fixtures
 def test_referral_resources_have_the_shape_of_the_public_examples():
     ours = referral_resources([flag()], risk_assessment_id="ra-1", base_url=BASE_URL)
     for name, resource in zip(

@@ -1,4 +1,4 @@
-"""Real PHQ-9 / GAD-7 payloads (shared/fixtures/fhir) score to the totals their answers give.
+"""Real PHQ-9 / GAD-7 payloads (tests/fixtures/fhir) score to the totals their answers give.
 
 The item values are read with a small local helper using the weights (ordinalValue / itemWeight)
 of each file's own Questionnaire; the real FHIR ingestion module is built elsewhere.
@@ -11,17 +11,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from intake.instruments import score
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "fhir"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "fhir"
 WEIGHT_URLS = {
     "http://hl7.org/fhir/StructureDefinition/ordinalValue",
     "http://hl7.org/fhir/StructureDefinition/itemWeight",
 }
-
-pytestmark = pytest.mark.skipif(not FIXTURES.is_dir(), reason="shared/ fixtures not checked out")
 
 
 def load(name: str) -> dict[str, Any]:
