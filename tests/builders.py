@@ -66,6 +66,6 @@ def followup_intake(patient: dict[str, Any], **changes: Any) -> dict[str, Any]:
     return body
 
 
-# STarT Back answer sets, by the Keele scoring (INSTRUMENTS.md section 1).
+# STarT Back answer sets, by the Keele scoring (docs/clinical-reference.md §1).
 STARTBACK_MEDIUM = numbered("q", [1, 1, 1, 1, 0, 0, 0, 0, 0])  # total 4, psychosocial 0
 STARTBACK_HIGH = numbered("q", [0, 0, 0, 0, 1, 1, 1, 1, 4])  # total 5, psychosocial 5

@@ -57,7 +57,9 @@ class ClinicAdmin(ClinicScopedAdmin):
                     "urgent_due_within_hours",
                     "routine_due_within_working_days",
                 ],
-                "description": "Defaults from INSTRUMENTS.md section 23: 1 hour, 24 hours, 5 working days.",
+                "description": (
+                    "Defaults from docs/clinical-reference.md §23: 1 hour, 24 hours, 5 working days."
+                ),
             },
         ),
     ]

@@ -1,4 +1,4 @@
-"""Words staff read for the codes the service stores (INSTRUMENTS.md sections 21 and 23)."""
+"""Words staff read for the codes the service stores (docs/clinical-reference.md §21 and §23)."""
 
 from __future__ import annotations
 

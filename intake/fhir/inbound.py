@@ -53,7 +53,7 @@ __all__ = [
 ]
 
 # Instruments accepted from other systems by LOINC (case B). Their item and answer LOINC codes
-# come from the definitions (INSTRUMENTS.md sections 2, 3); their raw values equal their weights.
+# come from the definitions (docs/clinical-reference.md §2, §3); their raw values equal their weights.
 EXTERNAL_INSTRUMENTS = ("phq9", "gad7")
 
 WEIGHT_EXTENSIONS = frozenset(

@@ -43,7 +43,7 @@ FLAG_CATEGORY = "http://terminology.hl7.org/CodeSystem/flag-category"
 TASK_CODE = "http://hl7.org/fhir/CodeSystem/task-code"
 SNOMED = "http://snomed.info/sct"
 
-# Our referral-flag priorities (INSTRUMENTS.md section 23) → FHIR request-priority.
+# Our referral-flag priorities (docs/clinical-reference.md §23) → FHIR request-priority.
 PRIORITY_TO_REQUEST_PRIORITY = {"emergency": "stat", "urgent": "urgent", "routine": "routine"}
 
 # Our flag workflow (intake.models.flags.FlagStatus) → FHIR task-status.

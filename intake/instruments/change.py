@@ -1,7 +1,7 @@
 """Change between two scorings of the same instrument, judged against its published MCID.
 
 Lower is better on every instrument here. The verdict rules (project policy, on the MCIDs of
-INSTRUMENTS.md sections 0-14):
+docs/clinical-reference.md §0–§14):
 
 - `improved`: the score fell by at least the MCID in points, or, where the source also gives a
   percentage (Ostelo 2008 "10 points or 30%"), fell by at least that percentage of baseline —

@@ -2,7 +2,7 @@
 
 Definitions are data. One scorer (`intake.instruments.scorer`) reads them; nothing here computes a
 score. Citations are kept as short strings next to the number they justify, in the bracket style of
-`shared/INSTRUMENTS.md` ([P] primary, [S] secondary, [NC] not confirmed, "project policy").
+`docs/clinical-reference.md` ([P] primary, [S] secondary, [NC] not confirmed, "project policy").
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class Item:
     """One question. `options` hold raw values; reversal or recoding turns them into scored values.
 
     `text` carries the full published wording and is filled only for public-domain instruments
-    (PHQ family, NRS, PEG; INSTRUMENTS.md section 0 and the note under section 21). Every other
+    (PHQ family, NRS, PEG; docs/clinical-reference.md §0 and the note under §21). Every other
     instrument gets a short paraphrased `label` only.
     """
 

@@ -25,7 +25,7 @@ from intake.instruments.definitions import (
 )
 from intake.instruments.errors import InstrumentError
 
-# The order of INSTRUMENTS.md section 21 (also the order the API lists them in).
+# The order of docs/clinical-reference.md §21 (also the order the API lists them in).
 _DEFINITIONS: tuple[InstrumentDefinition, ...] = (
     startback.DEFINITION,
     phq9.DEFINITION,

@@ -40,6 +40,6 @@ class ScoreResult:
 
 def _json_score(value: Score | None) -> int | str | None:
     if isinstance(value, Decimal):
-        # Display rounding is half-up, never banker's (INSTRUMENTS.md section 19, trap 10).
+        # Display rounding is half-up, never banker's (docs/clinical-reference.md §19, trap 10).
         return str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
     return value

@@ -17,7 +17,7 @@ class Clinic(models.Model):
     name = models.CharField(max_length=200)
     is_active = models.BooleanField(default=True)
     enabled_forms = models.JSONField(default=_default_forms, help_text="Intake form codes this clinic uses.")
-    # Referral flag due times (INSTRUMENTS.md section 23 defaults: 1 hour, 24 hours, 5 working days).
+    # Referral flag due times (docs/clinical-reference.md §23 defaults: 1 hour, 24 hours, 5 working days).
     emergency_due_within_minutes = models.PositiveIntegerField(default=60)
     urgent_due_within_hours = models.PositiveIntegerField(default=24)
     routine_due_within_working_days = models.PositiveIntegerField(default=5)

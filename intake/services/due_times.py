@@ -1,4 +1,4 @@
-"""When a referral flag is due, from the clinic's SLA (INSTRUMENTS.md section 23 defaults)."""
+"""When a referral flag is due, from the clinic's SLA (docs/clinical-reference.md §23 defaults)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Stratification: versioned rulesets that turn instrument scores, raw answers, pain duration
 and medicines into care recommendations and referral flags, each with its evidence
-(INSTRUMENTS.md section 23). Pure Python: no Django imports."""
+(docs/clinical-reference.md §23). Pure Python: no Django imports."""
 
 from .decisions import Evidence, FlagDecision, Stratification
 from .engine import CURRENT_RULESET, RULESETS, get_ruleset, stratify

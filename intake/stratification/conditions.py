@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from .decisions import Decision, Evidence
 from .rules import BACK_CARE, Condition, IntakeFacts, ListedMedicine
 
-# Raised by the instrument scorer (INSTRUMENTS.md section 21).
+# Raised by the instrument scorer (docs/clinical-reference.md §21).
 PHQ9_SUICIDAL_IDEATION = "suicidal_ideation"
 PHQ9_ITEM9_UNANSWERED = "item9_unanswered"
 

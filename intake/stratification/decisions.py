@@ -1,5 +1,5 @@
 """What a stratification decides: each rule's decision with its evidence, the referral flags,
-and the overall result the service stores and shows (INSTRUMENTS.md section 23)."""
+and the overall result the service stores and shows (docs/clinical-reference.md §23)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-# Referral flag priorities, most pressing first (INSTRUMENTS.md section 23: default due times
+# Referral flag priorities, most pressing first (docs/clinical-reference.md §23: default due times
 # emergency 1 hour, urgent 24 hours, routine 5 working days — set per clinic, not here).
 EMERGENCY = "emergency"
 URGENT = "urgent"
@@ -145,6 +145,6 @@ class Stratification:
 
 def _json_value(value: EvidenceValue) -> int | str | bool | None:
     if isinstance(value, Decimal):
-        # Half-up, never banker's rounding (INSTRUMENTS.md section 19, trap 10).
+        # Half-up, never banker's rounding (docs/clinical-reference.md §19, trap 10).
         return str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
     return value

@@ -45,7 +45,7 @@ def stratify(
 ) -> Stratification:
     """Apply `ruleset` to one intake. Deterministic: the same inputs give the same result.
 
-    `scores` and `answers` are keyed by instrument code (INSTRUMENTS.md section 21); `answers`
+    `scores` and `answers` are keyed by instrument code (docs/clinical-reference.md §21); `answers`
     holds the raw responses (PHQ-9 item 9 is read from them). Missing or unscorable
     instruments simply fire no rule, so urgent flags are raised whatever else is missing.
     """

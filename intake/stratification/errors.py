@@ -8,4 +8,4 @@ class UnknownRuleset(ValueError):
 
 
 class InvalidStratificationInput(ValueError):
-    """The scores, answers or intake details break the contract of INSTRUMENTS.md section 21."""
+    """The scores, answers or intake details break the contract of docs/clinical-reference.md §21."""

@@ -1,5 +1,5 @@
 """Stratification ruleset `lbp-2026.1` for persistent low back pain: project policy built on
-INSTRUMENTS.md sections 15-17 and written down in section 23.
+docs/clinical-reference.md §15–§17 and written down in §23.
 
 Read top to bottom: rules run in this order, and a rule may use the decisions of the rules
 above it (combined care reads back care and psychological need). Every threshold sits next
@@ -34,7 +34,7 @@ from .rules import URGENT as URGENT_TOPIC
 
 RULESET_ID = "lbp-2026.1"
 
-# Referral flags this ruleset raises (INSTRUMENTS.md section 23).
+# Referral flags this ruleset raises (docs/clinical-reference.md §23).
 SUSPECTED_CAUDA_EQUINA = FlagSpec("suspected_cauda_equina", EMERGENCY)
 URGENT_MEDICAL_REVIEW = FlagSpec("urgent_medical_review", URGENT)
 MENTAL_HEALTH_SAFETY = FlagSpec("mental_health_safety", URGENT)
@@ -48,30 +48,30 @@ COMBINED_CARE_REFERRAL = FlagSpec("combined_care", ROUTINE)
 
 _RED_FLAGS_SOURCE = (
     "Red-flag categories and urgency tiers: NHS Gloucestershire g-care LBP pathway, RCGP acute "
-    "LBP guideline, AHCPR table, NICE NG59 1.1.1 (INSTRUMENTS.md section 16); tiers are "
+    "LBP guideline, AHCPR table, NICE NG59 1.1.1 (docs/clinical-reference.md §16); tiers are "
     "project policy lbp-2026.1 (section 23)"
 )
 _ITEM9_SOURCE = (
     "PHQ-9 item 9 predicts suicide attempt independent of the total (Simon et al. 2013 "
     "Psychiatr Serv; VHA, Psychiatr Serv 2016); item 9 >= 1 same-day review, >= 2 highest "
-    "urgency, blank never read as 0: project policy (INSTRUMENTS.md sections 2 and 23)"
+    "urgency, blank never read as 0: project policy (docs/clinical-reference.md §2 and §23)"
 )
 _MEDICATION_SOURCE = (
     "CDC 2022 opioid guideline Recommendation 11 (caution with opioids plus benzodiazepines "
-    "or other CNS depressants; INSTRUMENTS.md section 17); flag is project policy (section 23)"
+    "or other CNS depressants; docs/clinical-reference.md §17); flag is project policy (§23)"
 )
 _BACK_CARE_SOURCE = (
-    "Keele SBST risk groups (keele.ac.uk/sbst; INSTRUMENTS.md section 1) matched to treatment "
+    "Keele SBST risk groups (keele.ac.uk/sbst; docs/clinical-reference.md §1) matched to treatment "
     "as in Hill et al. Lancet 2011 and protocol BMC Musculoskelet Disord 2008;9:58 table 1 "
     "(section 15); NICE NG59 1.1.2-1.1.3"
 )
 _PSYCHOLOGICAL_POLICY = (
     "psychological component (CBT / MBSR) alongside, never changing, the STarT Back group is "
-    "project policy (INSTRUMENTS.md sections 15 and 23)"
+    "project policy (docs/clinical-reference.md §15 and §23)"
 )
 _COMBINED_CARE_SOURCE = (
-    "Combined physical + psychological pathway: project policy lbp-2026.1 (INSTRUMENTS.md "
-    "section 23); NICE NG59 combined programme wording not verified (section 15)"
+    "Combined physical + psychological pathway: project policy lbp-2026.1 "
+    "(docs/clinical-reference.md §23); NICE NG59 combined programme wording not verified (§15)"
 )
 
 RULES: tuple[Rule, ...] = (
@@ -177,7 +177,7 @@ RULES: tuple[Rule, ...] = (
         description="An opioid with a benzodiazepine: consider offering naloxone.",
         source=(
             "CDC 2022 opioid guideline Recommendation 8: offer naloxone to patients taking "
-            "benzodiazepines with opioids (INSTRUMENTS.md section 17)"
+            "benzodiazepines with opioids (docs/clinical-reference.md §17)"
         ),
         decision="consider_naloxone",
         condition=medicines_taken_together(OPIOID, frozenset({BENZODIAZEPINE})),
@@ -231,8 +231,8 @@ RULES: tuple[Rule, ...] = (
         topic=PSYCHOLOGICAL_THERAPY,
         description="PHQ-9 total 10 or more (moderate depression or worse): psychological therapy.",
         source=(
-            "PHQ-9 >= 10 moderate, identifies major depression (Kroenke 2001; INSTRUMENTS.md "
-            "section 2); " + _PSYCHOLOGICAL_POLICY
+            "PHQ-9 >= 10 moderate, identifies major depression (Kroenke 2001; "
+            "docs/clinical-reference.md §2); " + _PSYCHOLOGICAL_POLICY
         ),
         decision="psychological_therapy",
         condition=total_at_least("phq9", 10),
@@ -243,7 +243,7 @@ RULES: tuple[Rule, ...] = (
         topic=PSYCHOLOGICAL_THERAPY,
         description="GAD-7 total 10 or more (moderate anxiety or worse): psychological therapy.",
         source=(
-            "GAD-7 >= 10 further evaluation (Spitzer 2006; INSTRUMENTS.md section 3); "
+            "GAD-7 >= 10 further evaluation (Spitzer 2006; docs/clinical-reference.md §3); "
             + _PSYCHOLOGICAL_POLICY
         ),
         decision="psychological_therapy",
@@ -256,7 +256,8 @@ RULES: tuple[Rule, ...] = (
         description="PCS total 30 or more (clinically relevant catastrophising): psychological therapy.",
         source=(
             "PCS >= 30 ~75th percentile, clinically relevant (Sullivan 2009 PCS manual; >= vs > "
-            "at 30 not confirmed, project policy >= 30; INSTRUMENTS.md section 10); " + _PSYCHOLOGICAL_POLICY
+            "at 30 not confirmed, project policy >= 30; docs/clinical-reference.md §10); "
+            + _PSYCHOLOGICAL_POLICY
         ),
         decision="psychological_therapy",
         condition=total_at_least("pcs", 30),
@@ -268,7 +269,7 @@ RULES: tuple[Rule, ...] = (
         description="ISI total 15 or more (clinical insomnia): psychological therapy.",
         source=(
             "ISI 15-21 clinical insomnia (moderate), 22-28 severe (VA ISI page; Morin 2011; "
-            "INSTRUMENTS.md section 13); " + _PSYCHOLOGICAL_POLICY
+            "docs/clinical-reference.md §13); " + _PSYCHOLOGICAL_POLICY
         ),
         decision="psychological_therapy",
         condition=total_at_least("isi", 15),
@@ -298,7 +299,7 @@ RULES: tuple[Rule, ...] = (
         id="chronicity.persistent",
         topic=CHRONICITY,
         description="Pain for 12 weeks or more: the episode is persistent.",
-        source="Persistent = pain duration >= 12 weeks: project policy (INSTRUMENTS.md section 23)",
+        source="Persistent = pain duration >= 12 weeks: project policy (docs/clinical-reference.md §23)",
         decision="persistent",
         condition=pain_duration_at_least(12),
     ),
@@ -308,7 +309,7 @@ LBP_2026_1 = Ruleset(
     id=RULESET_ID,
     description=(
         "Persistent low back pain v1: STarT Back matched care, psychological need, combined "
-        "care, red flags, PHQ-9 item 9 safety, opioid co-prescribing (INSTRUMENTS.md section 23)."
+        "care, red flags, PHQ-9 item 9 safety, opioid co-prescribing (docs/clinical-reference.md §23)."
     ),
     rules=RULES,
 )

@@ -1,5 +1,5 @@
 """The versioned medicine list that sorts a patient's medicines into the classes the
-medication-safety rules read (INSTRUMENTS.md section 17, CDC 2022 Recommendations 8 and 11).
+medication-safety rules read (docs/clinical-reference.md §17, CDC 2022 Recommendations 8 and 11).
 
 Names are matched exactly after a small, documented normalisation; a name that is not on
 the list is reported as unknown and never guessed.
@@ -22,13 +22,13 @@ Z_DRUG = "z_drug"
 
 # CDC 2022 implementation considerations for Recommendation 11 name "muscle relaxants,
 # non-benzodiazepine sedative hypnotics, and potentially sedating anticonvulsants such as
-# gabapentin and pregabalin" as the other CNS depressants (INSTRUMENTS.md section 17).
+# gabapentin and pregabalin" as the other CNS depressants (docs/clinical-reference.md §17).
 OTHER_CNS_DEPRESSANT_CLASSES = frozenset({MUSCLE_RELAXANT, GABAPENTINOID, Z_DRUG})
 
 _OPIOIDS = {
     # Generic names. Tapentadol and tramadol are opioids (CDC MME table, factors 0.4 and 0.2;
     # CDS value set "opioid analgesics with ambulatory misuse potential"), never muscle
-    # relaxants (INSTRUMENTS.md section 17 and section 19, trap 12).
+    # relaxants (docs/clinical-reference.md §17 and §19, trap 12).
     "morphine": "morphine",
     "oxycodone": "oxycodone",
     "hydrocodone": "hydrocodone",
@@ -70,7 +70,7 @@ _OPIOIDS = {
 
 _BENZODIAZEPINES = {
     # CDC CDS value set `benzodiazepine-medications` (cqframework/opioid-cds-r4,
-    # INSTRUMENTS.md section 17).
+    # docs/clinical-reference.md §17).
     "diazepam": "diazepam",
     "lorazepam": "lorazepam",
     "alprazolam": "alprazolam",
@@ -99,7 +99,7 @@ _BENZODIAZEPINES = {
 
 _MUSCLE_RELAXANTS = {
     # Carisoprodol is in the CDS project's archived "non-opioid CNS depressant medications"
-    # value set (INSTRUMENTS.md section 17); the others are the usual skeletal muscle
+    # value set (docs/clinical-reference.md §17); the others are the usual skeletal muscle
     # relaxants, covered by CDC's "muscle relaxants" example.
     "carisoprodol": "carisoprodol",
     "cyclobenzaprine": "cyclobenzaprine",
@@ -134,7 +134,7 @@ _GABAPENTINOIDS = {
 
 _Z_DRUGS = {
     # Non-benzodiazepine sedative hypnotics (CDC 2022 example; zolpidem and zaleplon are in
-    # the CDS `cns-depressant-medications` value set, INSTRUMENTS.md section 17).
+    # the CDS `cns-depressant-medications` value set, docs/clinical-reference.md §17).
     "zolpidem": "zolpidem",
     "zaleplon": "zaleplon",
     "eszopiclone": "eszopiclone",

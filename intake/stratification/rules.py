@@ -30,8 +30,8 @@ TOPICS = (
     CHRONICITY,
 )
 
-STARTBACK_BANDS = ("low", "medium", "high")  # INSTRUMENTS.md section 21
-PHQ9_ITEM_VALUES = range(4)  # PHQ-9 items are 0-3 (INSTRUMENTS.md section 2)
+STARTBACK_BANDS = ("low", "medium", "high")  # docs/clinical-reference.md §21
+PHQ9_ITEM_VALUES = range(4)  # PHQ-9 items are 0-3 (docs/clinical-reference.md §2)
 
 
 @dataclass(frozen=True)

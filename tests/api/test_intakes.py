@@ -109,7 +109,7 @@ def test_saddle_anaesthesia_raises_emergency_cauda_equina_and_holds_the_pathway(
     assert flags_of(body)["suspected_cauda_equina"] == "emergency"
     assert body["stratification"]["pathway_on_hold"] is True
     flag = ReferralFlag.objects.get(kind="suspected_cauda_equina")
-    # Clinic default SLA for emergency flags: 1 hour (INSTRUMENTS.md section 23).
+    # Clinic default SLA for emergency flags: 1 hour (docs/clinical-reference.md §23).
     assert before + timedelta(minutes=59) < flag.due_at <= datetime.now().astimezone() + timedelta(minutes=60)
 
 

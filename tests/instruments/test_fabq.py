@@ -1,4 +1,4 @@
-"""Fear-Avoidance Beliefs Questionnaire: INSTRUMENTS.md section 11."""
+"""Fear-Avoidance Beliefs Questionnaire: docs/clinical-reference.md §11."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GAD-7, PHQ-2, GAD-2, PHQ-4: INSTRUMENTS.md sections 3 and 4."""
+"""GAD-7, PHQ-2, GAD-2, PHQ-4: docs/clinical-reference.md §3 and §4."""
 
 from __future__ import annotations
 

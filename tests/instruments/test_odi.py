@@ -1,4 +1,4 @@
-"""Oswestry Disability Index: INSTRUMENTS.md section 5 (Fairbank scoring, exact arithmetic)."""
+"""Oswestry Disability Index: docs/clinical-reference.md §5 (Fairbank scoring, exact arithmetic)."""
 
 from __future__ import annotations
 

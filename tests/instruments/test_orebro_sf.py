@@ -1,4 +1,4 @@
-"""Örebro short form: INSTRUMENTS.md section 9 (items 3, 4, 8 reversed 10 − x; ≥50 high risk)."""
+"""Örebro short form: docs/clinical-reference.md §9 (items 3, 4, 8 reversed 10 − x; ≥50 high risk)."""
 
 from __future__ import annotations
 

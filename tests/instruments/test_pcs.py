@@ -1,4 +1,4 @@
-"""Pain Catastrophizing Scale: INSTRUMENTS.md section 10."""
+"""Pain Catastrophizing Scale: docs/clinical-reference.md §10."""
 
 from __future__ import annotations
 

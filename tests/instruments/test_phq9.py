@@ -1,4 +1,4 @@
-"""PHQ-9: INSTRUMENTS.md section 2 (bands Kroenke 2001, item 9, proration)."""
+"""PHQ-9: docs/clinical-reference.md §2 (bands Kroenke 2001, item 9, proration)."""
 
 from __future__ import annotations
 

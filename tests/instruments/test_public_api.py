@@ -41,7 +41,7 @@ def _q(count: int) -> list[str]:
     return [f"q{number}" for number in range(1, count + 1)]
 
 
-# Item ids exactly as INSTRUMENTS.md section 21 fixes them.
+# Item ids exactly as docs/clinical-reference.md §21 fixes them.
 SECTION_21_ITEMS = {
     "startback": _q(9),
     "phq9": _q(10),

@@ -1,4 +1,4 @@
-"""Red-flag screen: INSTRUMENTS.md sections 16 and 21."""
+"""Red-flag screen: docs/clinical-reference.md §16 and §21."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Roland-Morris Disability Questionnaire: INSTRUMENTS.md sections 6 and 18 (checklist)."""
+"""Roland-Morris Disability Questionnaire: docs/clinical-reference.md §6 and §18 (checklist)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Keele STarT Back Screening Tool: INSTRUMENTS.md section 1."""
+"""Keele STarT Back Screening Tool: docs/clinical-reference.md §1."""
 
 from __future__ import annotations
 

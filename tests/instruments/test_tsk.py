@@ -1,4 +1,4 @@
-"""Tampa Scale for Kinesiophobia TSK-17 and TSK-11: INSTRUMENTS.md section 12."""
+"""Tampa Scale for Kinesiophobia TSK-17 and TSK-11: docs/clinical-reference.md §12."""
 
 from __future__ import annotations
 

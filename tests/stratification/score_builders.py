@@ -1,4 +1,4 @@
-"""ScoreResults as the instrument scorer would produce them (INSTRUMENTS.md section 21), so the
+"""ScoreResults as the instrument scorer would produce them (docs/clinical-reference.md §21), so the
 stratification tests do not depend on the scorer."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Back care follows the STarT Back group (INSTRUMENTS.md sections 15 and 23)."""
+"""Back care follows the STarT Back group (docs/clinical-reference.md §15 and §23)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Chronicity: >= 12 weeks is persistent, reported only (INSTRUMENTS.md section 23)."""
+"""Chronicity: >= 12 weeks is persistent, reported only (docs/clinical-reference.md §23)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Combined physical + psychological care (INSTRUMENTS.md section 23)."""
+"""Combined physical + psychological care (docs/clinical-reference.md §23)."""
 
 from __future__ import annotations
 

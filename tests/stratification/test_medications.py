@@ -1,4 +1,4 @@
-"""Medicine classes and the medication-safety rules (INSTRUMENTS.md sections 17 and 23)."""
+"""Medicine classes and the medication-safety rules (docs/clinical-reference.md §17 and §23)."""
 
 from __future__ import annotations
 

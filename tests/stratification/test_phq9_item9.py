@@ -1,4 +1,4 @@
-"""PHQ-9 item 9 safety flags (INSTRUMENTS.md sections 2 and 23)."""
+"""PHQ-9 item 9 safety flags (docs/clinical-reference.md §2 and §23)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Psychological need: PHQ-9 >= 10, GAD-7 >= 10, PCS >= 30, ISI >= 15 (INSTRUMENTS.md section 23)."""
+"""Psychological need: PHQ-9 >= 10, GAD-7 >= 10, PCS >= 30, ISI >= 15 (docs/clinical-reference.md §23)."""
 
 from __future__ import annotations
 

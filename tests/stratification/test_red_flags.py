@@ -1,4 +1,4 @@
-"""Red flags from the section 16 categories (INSTRUMENTS.md section 23)."""
+"""Red flags from the section 16 categories (docs/clinical-reference.md §23)."""
 
 from __future__ import annotations
 

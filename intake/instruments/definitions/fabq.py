@@ -1,4 +1,4 @@
-"""Fear-Avoidance Beliefs Questionnaire (FABQ): INSTRUMENTS.md section 11. Has no total."""
+"""Fear-Avoidance Beliefs Questionnaire (FABQ): docs/clinical-reference.md §11. Has no total."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ SPRYPT = "[S https://www.sprypt.com/proms/fear-avoidance-beliefs-questionnaire-s
 
 _AGREEMENT = numbered_options(0, 6, {0: "Completely disagree", 3: "Unsure", 6: "Completely agree"})
 
-# Items 1, 8, 13, 14, 16 are not scored (one vendor page wrongly lists 11; INSTRUMENTS.md §19 trap 6).
+# Items 1, 8, 13, 14, 16 are not scored (one vendor page wrongly lists 11;
+# docs/clinical-reference.md §19 trap 6).
 _UNSCORED = frozenset({1, 8, 13, 14, 16})
 
 # Short paraphrases of the 16 statements.

@@ -1,4 +1,4 @@
-"""GAD-2 (GAD-7 items 1-2): INSTRUMENTS.md section 4. Deliberately has no severity bands."""
+"""GAD-2 (GAD-7 items 1-2): docs/clinical-reference.md §4. Deliberately has no severity bands."""
 
 from __future__ import annotations
 
@@ -17,13 +17,13 @@ DEFINITION = InstrumentDefinition(
     version="1.0.0",
     title="Generalized Anxiety Disorder-2 (GAD-2)",
     recall_period="last 2 weeks",
-    # GAD-7 items 1-2; LOINC items 69725-0, 68509-9 (INSTRUMENTS.md §0).
+    # GAD-7 items 1-2; LOINC items 69725-0, 68509-9 (docs/clinical-reference.md §0).
     items=GAD7_ITEMS[:2],
     total_rule="sum",
     total_range=(0, 6),
-    missing_rule=AllItemsRequired("None published; require all items (INSTRUMENTS.md §4, §18)."),
+    missing_rule=AllItemsRequired("None published; require all items (docs/clinical-reference.md §4, §18)."),
     # No bands: awell's "1-2 mild / 3-4 moderate / 5-6 severe" are not from Kroenke 2007
-    # (INSTRUMENTS.md section 19 trap 5).
+    # (docs/clinical-reference.md §19 trap 5).
     bands=(),
     flags=(
         Flag(

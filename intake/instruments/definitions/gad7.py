@@ -1,4 +1,4 @@
-"""Generalized Anxiety Disorder-7 (GAD-7): INSTRUMENTS.md section 3."""
+"""Generalized Anxiety Disorder-7 (GAD-7): docs/clinical-reference.md §3."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ DEFINITION = InstrumentDefinition(
     total_rule="sum",
     total_range=(0, 21),
     missing_rule=AllItemsRequired(
-        "None published [NC]; project policy: all 7 items required (INSTRUMENTS.md §3, §18)."
+        "None published [NC]; project policy: all 7 items required (docs/clinical-reference.md §3, §18)."
     ),
     bands=(
         Band("minimal", between("total", 0, 4), SEVERITY),

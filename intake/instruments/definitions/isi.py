@@ -1,4 +1,4 @@
-"""Insomnia Severity Index (ISI): INSTRUMENTS.md section 13."""
+"""Insomnia Severity Index (ISI): docs/clinical-reference.md §13."""
 
 from __future__ import annotations
 
@@ -42,7 +42,9 @@ DEFINITION = InstrumentDefinition(
     ),
     total_rule="sum",
     total_range=(0, 28),
-    missing_rule=AllItemsRequired("None published; awell requires all 7 [S] (INSTRUMENTS.md §13)."),
+    missing_rule=AllItemsRequired(
+        "None published; awell requires all 7 [S] (docs/clinical-reference.md §13)."
+    ),
     bands=(
         Band("none", between("total", 0, 7), f"0-7 no clinically significant insomnia {VA}"),
         Band("subthreshold", between("total", 8, 14), f"8-14 subthreshold {VA}"),

@@ -1,4 +1,4 @@
-"""Numeric pain Rating Scale 0-10 (NRS): INSTRUMENTS.md section 8."""
+"""Numeric pain Rating Scale 0-10 (NRS): docs/clinical-reference.md §8."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from intake.instruments.definition import (
     numbered_options,
 )
 
-# Default band scheme (INSTRUMENTS.md section 21): Boonstra 2016, 2854 chronic musculoskeletal
+# Default band scheme (docs/clinical-reference.md §21): Boonstra 2016, 2854 chronic musculoskeletal
 # pain patients: ≤5 mild, 6-7 moderate, ≥8 severe [P Front Psychol 2016, PMC5043012].
 # Alternatives (Serlin 1995 / Jensen 1999: 1-4 / 5-6 / 7-10) would be a new definition version.
 BOONSTRA = "[P Boonstra et al. 2016 Front Psychol, PMC5043012]"
@@ -40,7 +40,7 @@ DEFINITION = InstrumentDefinition(
     ),
     total_rule="sum",
     total_range=(0, 10),
-    missing_rule=AllItemsRequired("Single item: missing = not scorable (INSTRUMENTS.md §8)."),
+    missing_rule=AllItemsRequired("Single item: missing = not scorable (docs/clinical-reference.md §8)."),
     bands=(
         Band("none", between("total", 0, 0), f"0 = no pain {BOONSTRA}"),
         Band("mild", between("total", 1, 5), f"≤5 mild {BOONSTRA}"),
@@ -58,5 +58,5 @@ DEFINITION = InstrumentDefinition(
     ),
     licence="Public domain (generic scale).",
     sources=(BOONSTRA, "[P LOINC 72514-3]"),
-    notes=("Band scheme: boonstra_2016_chronic_msk (INSTRUMENTS.md §21 default).",),
+    notes=("Band scheme: boonstra_2016_chronic_msk (docs/clinical-reference.md §21 default).",),
 )

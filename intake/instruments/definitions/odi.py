@@ -1,4 +1,4 @@
-"""Oswestry Disability Index 2.1a (ODI): INSTRUMENTS.md section 5."""
+"""Oswestry Disability Index 2.1a (ODI): docs/clinical-reference.md §5."""
 
 from __future__ import annotations
 
@@ -89,7 +89,7 @@ DEFINITION = InstrumentDefinition(
         total="97909-6",
         source=(
             "[P https://loinc.org/97909-6]; its 0-50 raw interpretation bands are NOT ODI bands "
-            "(INSTRUMENTS.md §19 trap 3)"
+            "(docs/clinical-reference.md §19 trap 3)"
         ),
     ),
     licence=(

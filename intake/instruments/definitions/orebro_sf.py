@@ -1,4 +1,5 @@
-"""Örebro Musculoskeletal Pain Screening Questionnaire, short form (ÖMPSQ-10): INSTRUMENTS.md §9."""
+"""Örebro Musculoskeletal Pain Screening Questionnaire, short form (ÖMPSQ-10):
+docs/clinical-reference.md §9."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ LINTON = "[P Linton, Nicholas & MacDonald 2011 Spine 36:1891, pubmed 21192286]"
 PHYSIOTUTORS = "[S physiotutors.com orebro-short-form; awell ompq_10_inputs.ts]"
 
 # Item 1: ten ordered duration categories scored 1-10 (English labels as in awell; wording varies
-# between language versions, so the category index is what is stored) (INSTRUMENTS.md §9).
+# between language versions, so the category index is what is stored) (docs/clinical-reference.md §9).
 _DURATION = (
     Option(1, "0-1 weeks"),
     Option(2, "1-2 weeks"),
@@ -65,9 +66,9 @@ DEFINITION = InstrumentDefinition(
         # identical for integers.
         Flag("high_risk", (at_least("total", 50),), f"≥50 high risk {LINTON}"),
     ),
-    mcid=None,  # [NC] (INSTRUMENTS.md §9, §20)
+    mcid=None,  # [NC] (docs/clinical-reference.md §9, §20)
     loinc=Loinc(source="None found [NC]."),
     licence="Licence terms not confirmed [NC].",
     sources=(LINTON, PHYSIOTUTORS),
-    notes=("For a >3-month population item 1 will always be ≥7 (INSTRUMENTS.md §9).",),
+    notes=("For a >3-month population item 1 will always be ≥7 (docs/clinical-reference.md §9).",),
 )

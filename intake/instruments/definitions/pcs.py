@@ -1,4 +1,4 @@
-"""Pain Catastrophizing Scale (PCS): INSTRUMENTS.md section 10."""
+"""Pain Catastrophizing Scale (PCS): docs/clinical-reference.md §10."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ DEFINITION = InstrumentDefinition(
     ),
     flags=(
         # The manual's 75th percentile is phrased both "30 or above" and "above 30"; project
-        # policy ≥30 until confirmed against the manual (INSTRUMENTS.md §10, §19 trap 7) [NC].
+        # policy ≥30 until confirmed against the manual (docs/clinical-reference.md §10, §19 trap 7) [NC].
         Flag(
             "clinically_relevant",
             (at_least("total", 30),),

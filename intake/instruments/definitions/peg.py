@@ -1,4 +1,4 @@
-"""PEG (Pain, Enjoyment of life, General activity): INSTRUMENTS.md section 7."""
+"""PEG (Pain, Enjoyment of life, General activity): docs/clinical-reference.md §7."""
 
 from __future__ import annotations
 
@@ -58,7 +58,9 @@ DEFINITION = InstrumentDefinition(
     # clinical display only). No bands: third-party 0-3.9/4-6.9/7-10 are not from Krebs.
     total_rule="mean",
     total_range=(0, 10),
-    missing_rule=AllItemsRequired("None defined; project policy: all 3 required (INSTRUMENTS.md §7)."),
+    missing_rule=AllItemsRequired(
+        "None defined; project policy: all 3 required (docs/clinical-reference.md §7)."
+    ),
     mcid=Mcid(
         points=Decimal("1.0"),
         source=(

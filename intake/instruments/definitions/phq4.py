@@ -1,4 +1,4 @@
-"""PHQ-4 (GAD-2 + PHQ-2): INSTRUMENTS.md section 4."""
+"""PHQ-4 (GAD-2 + PHQ-2): docs/clinical-reference.md §4."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ DEFINITION = InstrumentDefinition(
     ),
     total_rule="sum",
     total_range=(0, 12),
-    missing_rule=AllItemsRequired("None published; require all items (INSTRUMENTS.md §4, §18)."),
+    missing_rule=AllItemsRequired("None published; require all items (docs/clinical-reference.md §4, §18)."),
     subscales=(
         Subscale("anxiety", ("q1", "q2"), NINDS),
         Subscale("depression", ("q3", "q4"), NINDS),

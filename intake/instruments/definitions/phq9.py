@@ -1,4 +1,4 @@
-"""Patient Health Questionnaire-9 (PHQ-9), incl. item 9 handling: INSTRUMENTS.md section 2."""
+"""Patient Health Questionnaire-9 (PHQ-9), incl. item 9 handling: docs/clinical-reference.md §2."""
 
 from __future__ import annotations
 
@@ -127,7 +127,7 @@ DEFINITION = InstrumentDefinition(
             "1-2 of items 1-9 missing → sum x 9 / answered, rounded; ≥3 missing → not scorable "
             "[S APA DSM-5 PHQ-A adapted instructions; Arrieta 2017 via qscorer]. Applying the "
             "adolescent rule to adults is an extrapolation; ties (e.g. 4.5) round half up "
-            "(project policy, INSTRUMENTS.md §2, §19 trap 10)."
+            "(project policy, docs/clinical-reference.md §2, §19 trap 10)."
         ),
     ),
     bands=(
@@ -145,11 +145,11 @@ DEFINITION = InstrumentDefinition(
             (at_least("q9", 1),),
             "[P Simon 2013 https://ps.psychiatryonline.org/doi/10.1176/appi.ps.201200587]",
         ),
-        # A blank item 9 is never read as 0 (project policy, INSTRUMENTS.md §2).
+        # A blank item 9 is never read as 0 (project policy, docs/clinical-reference.md §2).
         Flag(
             "item9_unanswered",
             (Condition("q9", "unanswered"),),
-            "project policy (INSTRUMENTS.md §2): item 9 unanswered → 'item 9 not answered' task",
+            "project policy (docs/clinical-reference.md §2): item 9 unanswered → 'item 9 not answered' task",
         ),
     ),
     mcid=Mcid(
@@ -172,7 +172,7 @@ DEFINITION = InstrumentDefinition(
         "[P https://loinc.org/LL358-3]",
     ),
     notes=(
-        "LOINC 44261-6 prints '1-4 = Minimal'; 0 is also minimal (INSTRUMENTS.md §19 trap 2).",
+        "LOINC 44261-6 prints '1-4 = Minimal'; 0 is also minimal (docs/clinical-reference.md §19 trap 2).",
         "Item 9 is not a complete suicide-risk screen: most suicides occurred in people answering "
         "'not at all' [P Psychiatr Serv 2016].",
     ),

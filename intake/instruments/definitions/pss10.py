@@ -1,4 +1,4 @@
-"""Perceived Stress Scale, 10 items (PSS-10): INSTRUMENTS.md section 14. No official bands."""
+"""Perceived Stress Scale, 10 items (PSS-10): docs/clinical-reference.md §14. No official bands."""
 
 from __future__ import annotations
 

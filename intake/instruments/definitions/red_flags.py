@@ -1,4 +1,4 @@
-"""Red-flag screen for serious spinal pathology: INSTRUMENTS.md section 16.
+"""Red-flag screen for serious spinal pathology: docs/clinical-reference.md §16.
 
 One yes/no item per feature; one flag per category, raised by any positive feature of that
 category. The categories and features are the section 16 table; urgency belongs to the
@@ -107,7 +107,7 @@ DEFINITION = InstrumentDefinition(
         for _flag, _source, features in CATEGORIES
         for item_id, label in features
     ),
-    # Total = number of positive features (INSTRUMENTS.md section 21).
+    # Total = number of positive features (docs/clinical-reference.md §21).
     total_rule="sum",
     total_range=(0, sum(len(features) for _flag, _source, features in CATEGORIES)),
     missing_rule=AllItemsRequired(
@@ -120,7 +120,7 @@ DEFINITION = InstrumentDefinition(
         for flag, source, features in CATEGORIES
     ),
     mcid=None,  # Not an outcome measure.
-    loinc=Loinc(source="No LOINC panel (project screen built on INSTRUMENTS.md §16)."),
+    loinc=Loinc(source="No LOINC panel (project screen built on docs/clinical-reference.md §16)."),
     licence="Project screen built from public guideline material; no licence needed.",
     sources=(
         f"[P {GCARE}]",

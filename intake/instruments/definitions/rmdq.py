@@ -1,4 +1,4 @@
-"""Roland-Morris Disability Questionnaire (RMDQ-24): INSTRUMENTS.md section 6."""
+"""Roland-Morris Disability Questionnaire (RMDQ-24): docs/clinical-reference.md §6."""
 
 from __future__ import annotations
 
@@ -56,7 +56,8 @@ DEFINITION = InstrumentDefinition(
     total_range=(0, 24),
     missing_rule=BlanksScoreZero(
         "'There is no standard method' for unanswered RMDQ items [P Kent & Lauridsen]; checklist "
-        "semantics: an unticked line = 0, blanks are listed (project policy, INSTRUMENTS.md §6, §18)."
+        "semantics: an unticked line = 0, blanks are listed "
+        "(project policy, docs/clinical-reference.md §6, §18)."
     ),
     mcid=Mcid(
         points=Decimal(5),

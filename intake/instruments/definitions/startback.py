@@ -1,4 +1,4 @@
-"""Keele STarT Back Screening Tool (SBST, 9 items): INSTRUMENTS.md section 1."""
+"""Keele STarT Back Screening Tool (SBST, 9 items): docs/clinical-reference.md §1."""
 
 from __future__ import annotations
 
@@ -57,11 +57,12 @@ DEFINITION = InstrumentDefinition(
     total_rule="sum",
     total_range=(0, 9),
     missing_rule=AllItemsRequired(
-        "No rule published by Keele [NC]; project policy: all 9 items required (INSTRUMENTS.md §1, §18)."
+        "No rule published by Keele [NC]; project policy: all 9 items required "
+        "(docs/clinical-reference.md §1, §18)."
     ),
     subscales=(
         # Items 5-9 in the Keele order — NOT "1, 4, 7, 8, 9" (a different ordering used by
-        # RehabMeasures/JOSPT; INSTRUMENTS.md section 19 trap 1).
+        # RehabMeasures/JOSPT; docs/clinical-reference.md §19 trap 1).
         Subscale(
             "psychosocial",
             ("q5", "q6", "q7", "q8", "q9"),

@@ -1,4 +1,4 @@
-"""Tampa Scale for Kinesiophobia, 11 items (TSK-11, Woby 2005): INSTRUMENTS.md section 12."""
+"""Tampa Scale for Kinesiophobia, 11 items (TSK-11, Woby 2005): docs/clinical-reference.md §12."""
 
 from __future__ import annotations
 

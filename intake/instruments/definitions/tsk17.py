@@ -1,4 +1,4 @@
-"""Tampa Scale for Kinesiophobia, 17 items (TSK-17): INSTRUMENTS.md section 12."""
+"""Tampa Scale for Kinesiophobia, 17 items (TSK-17): docs/clinical-reference.md §12."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ DEFINITION = InstrumentDefinition(
     missing_rule=AllItemsRequired("None found [NC]; project policy: all items required (§18)."),
     flags=(
         # Strictly greater than 37: awell's code uses >= 37 against its own README and Vlaeyen
-        # (INSTRUMENTS.md section 19 trap 4).
+        # (docs/clinical-reference.md §19 trap 4).
         Flag(
             "high_kinesiophobia",
             (above("total", 37),),
