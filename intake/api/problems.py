@@ -133,7 +133,8 @@ def pointer_from_path(path: str) -> str:
 
 
 def _is_index(key: Any) -> bool:
-    return isinstance(key, int) or (isinstance(key, str) and key.isdigit())
+    # isascii: "²".isdigit() is true but int("²") raises, and an answer key is the client's text.
+    return isinstance(key, int) or (isinstance(key, str) and key.isascii() and key.isdigit())
 
 
 def problem_response(
