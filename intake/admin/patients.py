@@ -13,6 +13,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
 from intake.batteries import FORMS
+from intake.limits import MAX_IDENTIFIERS
 from intake.models import (
     ACTIVE_STATUSES,
     Intake,
@@ -23,11 +24,33 @@ from intake.models import (
 from intake.selectors.charts import patient_score_charts
 from intake.selectors.intakes import patient_latest_pathway
 from intake.services.patients import patient_create, patient_set_active, patient_update
+from intake.text import nfc, refusal
 
 from .labels import back_care_label, flag_kind_label
 from .scoping import ClinicScopedAdmin, ClinicScopedInline, access_of, perm_name
 
 DEMOGRAPHICS = ("family_name", "given_name", "birth_date", "gender")
+
+
+class CleanTextFormField(forms.CharField):
+    """The API's text rules (`intake.text`) for admin forms: control and format characters are
+    refused, checked before Django strips the ends, and the value is kept in NFC."""
+
+    def to_python(self, value: Any) -> str:
+        if isinstance(value, str):
+            message = refusal(value)
+            if message is not None:
+                raise forms.ValidationError(message, code="control_character")
+        return nfc(str(super().to_python(value)))
+
+
+class IdentifierForm(forms.ModelForm):
+    system = CleanTextFormField(max_length=255)
+    value = CleanTextFormField(max_length=255)
+
+    class Meta:
+        model = PatientIdentifier
+        fields = ["system", "value"]
 
 
 class IdentifierFormSet(BaseInlineFormSet):
@@ -40,6 +63,8 @@ class IdentifierFormSet(BaseInlineFormSet):
         for form in self.forms:
             if not form.cleaned_data or form.cleaned_data.get("DELETE"):
                 continue
+            if "system" not in form.cleaned_data or "value" not in form.cleaned_data:
+                continue  # the field's own error is shown (e.g. a refused character)
             pair = (form.cleaned_data["system"], form.cleaned_data["value"])
             if pair in seen:
                 form.add_error("value", "Listed twice.")
@@ -62,9 +87,15 @@ class IdentifierFormSet(BaseInlineFormSet):
 
 class PatientIdentifierInline(ClinicScopedInline, admin.TabularInline):
     model = PatientIdentifier
+    form = IdentifierForm
     formset = IdentifierFormSet
     fields = ["system", "value"]
     extra = 1
+    max_num = MAX_IDENTIFIERS
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        # max_num alone only stops the page from offering more rows; a posted form can hold more.
+        return super().get_formset(request, obj, validate_max=True, **kwargs)
 
 
 class ActiveFlagsFilter(admin.SimpleListFilter):
@@ -84,6 +115,9 @@ class ActiveFlagsFilter(admin.SimpleListFilter):
 
 
 class PatientForm(forms.ModelForm):
+    family_name = CleanTextFormField(max_length=100)
+    given_name = CleanTextFormField(max_length=100)
+
     class Meta:
         model = Patient
         fields = ["clinic", *DEMOGRAPHICS, "is_active"]
@@ -104,6 +138,12 @@ class PatientAdmin(ClinicScopedAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return super().get_queryset(request).prefetch_related("identifiers")
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        # Names and identifiers are stored in NFC: a decomposed search term must find them.
+        return super().get_search_results(request, queryset, nfc(search_term))
 
     @admin.display(description="Identifiers")
     def identifier_list(self, obj: Patient) -> str:

@@ -27,6 +27,7 @@ from intake.fhir.inbound import (
     Issue,
     bundle_questionnaire_responses,
     bundle_questionnaires,
+    check_document,
     check_stated_total,
     map_questionnaire_response,
     operation_outcome,
@@ -137,7 +138,7 @@ def _problem_issue(code: str, problem: dict[str, Any]) -> dict[str, Any]:
 
 def fhir_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, FhirMappingError):
-        return Response(operation_outcome(exc.issues), status=422, content_type=FHIR_JSON)
+        return Response(operation_outcome(exc.issues), status=exc.status_code, content_type=FHIR_JSON)
     response = problem_exception_handler(exc, context)
     if response is None:
         return None
@@ -210,6 +211,7 @@ def _extract_response(body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """(QuestionnaireResponse, Questionnaires sent alongside) from a QR or a Bundle holding one."""
     if not isinstance(body, dict):
         raise FhirMappingError([Issue("error", "structure", "Send a QuestionnaireResponse or a Bundle.", ())])
+    check_document(body, root="Bundle" if body.get("resourceType") == "Bundle" else "QuestionnaireResponse")
     if body.get("resourceType") == "Bundle":
         responses = bundle_questionnaire_responses(body)
         if len(responses) != 1:

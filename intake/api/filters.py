@@ -1,4 +1,8 @@
-"""Query filters for list endpoints (django-filter)."""
+"""Query filters for list endpoints (django-filter).
+
+Names and identifiers are searched in Unicode NFC, the form they are stored in
+(`intake.services.patients`): a client sending the decomposed form of a value finds it.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from rest_framework.exceptions import ValidationError
 
 from intake.models import FlagStatus, Intake, Patient, Priority, ReferralFlag
 from intake.selectors.intakes import flags_overdue
+from intake.text import nfc
 
 from .permissions import resolve_actor
 
@@ -35,14 +40,26 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
 
+class NfcCharField(forms.CharField):
+    """A search text in Unicode NFC, the form names and identifiers are stored in."""
+
+    def to_python(self, value: Any) -> str | None:
+        text = super().to_python(value)
+        return None if text is None else nfc(text)
+
+
+class NfcCharFilter(django_filters.CharFilter):
+    field_class = NfcCharField
+
+
 class PatientFilter(django_filters.FilterSet):
-    identifier = django_filters.CharFilter(
+    identifier = NfcCharFilter(
         method="filter_identifier",
-        help_text="FHIR token: `SYSTEM|VALUE`, or `VALUE` for any system.",
+        help_text="FHIR token: `SYSTEM|VALUE`, or `VALUE` for any system. Matched in Unicode NFC.",
     )
-    family = django_filters.CharFilter(field_name="family_name", lookup_expr="istartswith")
-    given = django_filters.CharFilter(field_name="given_name", lookup_expr="istartswith")
-    name = django_filters.CharFilter(method="filter_name", help_text="Start of family or given name.")
+    family = NfcCharFilter(field_name="family_name", lookup_expr="istartswith")
+    given = NfcCharFilter(field_name="given_name", lookup_expr="istartswith")
+    name = NfcCharFilter(method="filter_name", help_text="Start of family or given name.")
     birth_date = django_filters.DateFilter()
     active = django_filters.BooleanFilter(field_name="is_active")
 

@@ -9,10 +9,25 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from intake.batteries import FORMS, WORK_STATUSES
+from intake.limits import (
+    MAX_ANSWERS_PER_INSTRUMENT,
+    MAX_IDENTIFIERS,
+    MAX_INSTRUMENTS_PER_INTAKE,
+    MAX_MEDICATIONS,
+)
 from intake.models import AdministrativeGender, FlagEvent, Intake, IntakeRevision, Patient, ReferralFlag
 from intake.services.intakes import IntakeAnswers, IntakeOutcome, PatientRef
 
-from .fields import CleanCharField, StrictModelSerializer, StrictSerializer
+from .fields import (
+    AnswerValueField,
+    BoundedDictField,
+    BoundedListSerializer,
+    CleanCharField,
+    CleanDateField,
+    CleanDateTimeField,
+    StrictModelSerializer,
+    StrictSerializer,
+)
 
 
 class IdentifierSerializer(StrictSerializer):
@@ -23,7 +38,9 @@ class IdentifierSerializer(StrictSerializer):
 class PatientSerializer(StrictModelSerializer):
     family_name = CleanCharField(max_length=100)
     given_name = CleanCharField(max_length=100)
-    identifiers = IdentifierSerializer(many=True, required=False)
+    identifiers = BoundedListSerializer(
+        child=IdentifierSerializer(), max_length=MAX_IDENTIFIERS, required=False
+    )
 
     class Meta:
         model = Patient
@@ -72,7 +89,7 @@ class IntakePatientSerializer(StrictSerializer):
     identifier = IdentifierSerializer(required=False)
     family_name = CleanCharField(max_length=100, required=False)
     given_name = CleanCharField(max_length=100, required=False)
-    birth_date = serializers.DateField(required=False)
+    birth_date = CleanDateField(required=False)
     gender = serializers.ChoiceField(choices=AdministrativeGender.choices, required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -96,11 +113,10 @@ class IntakePatientSerializer(StrictSerializer):
 
 class IntakeAnswersSerializer(StrictSerializer):
     form = serializers.ChoiceField(choices=sorted(FORMS), help_text="Intake form code, e.g. `lbp-initial`.")
-    completed_at = serializers.DateTimeField(
-        help_text="When the patient completed it (ISO 8601 with offset)."
-    )
-    responses = serializers.DictField(
-        child=serializers.DictField(),
+    completed_at = CleanDateTimeField(help_text="When the patient completed it (ISO 8601 with offset).")
+    responses = BoundedDictField(
+        child=BoundedDictField(child=AnswerValueField(), max_length=MAX_ANSWERS_PER_INSTRUMENT),
+        max_length=MAX_INSTRUMENTS_PER_INTAKE,
         help_text='Raw answers per instrument code: `{"phq9": {"q1": 0, …}, "red_flags": {…}}`.',
     )
     pain_duration_weeks = serializers.IntegerField(
@@ -108,7 +124,10 @@ class IntakeAnswersSerializer(StrictSerializer):
     )
     work_status = serializers.ChoiceField(choices=WORK_STATUSES, required=False)
     medications = serializers.ListField(
-        child=CleanCharField(max_length=200), max_length=100, required=False, help_text="Medicine names."
+        child=CleanCharField(max_length=200),
+        max_length=MAX_MEDICATIONS,
+        required=False,
+        help_text="Medicine names.",
     )
 
     def validate_completed_at(self, value: datetime.datetime) -> datetime.datetime:
@@ -144,7 +163,7 @@ class IntakeCreateSerializer(IntakeAnswersSerializer):
 
 
 class IntakeRevisionCreateSerializer(IntakeAnswersSerializer):
-    reason = CleanCharField(max_length=2000, help_text="Why the answers are being corrected.")
+    reason = CleanCharField(max_length=2000, free_text=True, help_text="Why the answers are being corrected.")
 
 
 class FlagSummarySerializer(serializers.ModelSerializer):
@@ -295,18 +314,18 @@ class FlagDetailSerializer(FlagSerializer):
 
 
 class FlagNoteSerializer(StrictSerializer):
-    note = CleanCharField(max_length=2000, required=False, allow_blank=True, default="")
+    note = CleanCharField(max_length=2000, free_text=True, required=False, allow_blank=True, default="")
 
 
 class FlagDismissSerializer(StrictSerializer):
-    reason = CleanCharField(max_length=2000, help_text="Why the flag needs no action.")
+    reason = CleanCharField(max_length=2000, free_text=True, help_text="Why the flag needs no action.")
 
 
 class FlagAssignSerializer(StrictSerializer):
     assignee = serializers.IntegerField(
         required=False, allow_null=True, help_text="Staff user id; omit to assign yourself (staff sessions)."
     )
-    note = CleanCharField(max_length=2000, required=False, allow_blank=True, default="")
+    note = CleanCharField(max_length=2000, free_text=True, required=False, allow_blank=True, default="")
 
 
 class TrajectoryChangeSerializer(serializers.Serializer):

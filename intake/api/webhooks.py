@@ -24,7 +24,7 @@ from intake.services.delivery import EVENT_TYPES, delivery_redeliver
 from intake.services.ssrf import UnsafeWebhookTarget, resolve_target
 from intake.services.webhooks import subscription_create, subscription_update
 
-from .fields import CleanCharField, StrictSerializer
+from .fields import CleanCharField, CleanURLField, StrictSerializer
 from .pagination import CreatedCursorPagination
 from .permissions import get_actor
 
@@ -46,7 +46,7 @@ def _status_field(choices: type[DeliveryStatus] | type[JobStatus]) -> serializer
 
 class WebhookSubscriptionSerializer(StrictSerializer):
     id = serializers.UUIDField(read_only=True)
-    url = serializers.URLField(max_length=2000)
+    url = CleanURLField(max_length=2000)
     description = CleanCharField(max_length=200, required=False, allow_blank=True, default="")
     event_types = serializers.ListField(
         child=serializers.ChoiceField(choices=EVENT_TYPES), allow_empty=False, max_length=len(EVENT_TYPES)

@@ -22,6 +22,11 @@ Policies (each one refuses rather than guesses; see `map_questionnaire_response`
 * A client-stated total is read, never trusted: the engine recomputes it and
   `check_stated_total` reports a difference as a warning.
 * Missing items stay missing (the engine's missing-item rule applies), never 0.
+
+Before any of this, `check_document` applies the input rules to the whole body (400, not 422):
+every array within `intake.limits` (items at every depth, nesting, any other array), and the
+characters of `intake.text` — codes, ids, references, identifiers and date-times are short text,
+everything else (`text`, `display`, notes) free text.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ from typing import Any
 from intake.fhir.outcome import FhirMappingError, Issue, IssueCode, operation_outcome
 from intake.instruments import InstrumentDefinition, InstrumentError, Item, ScoreResult, get, score
 from intake.instruments.definition import LOINC
+from intake.limits import MAX_FHIR_ARRAY_ITEMS, MAX_FHIR_ITEMS, MAX_FHIR_NESTING
+from intake.text import refusal
 
 __all__ = [
     "EXTERNAL_INSTRUMENTS",
@@ -45,6 +52,7 @@ __all__ = [
     "MappedResponse",
     "bundle_questionnaire_responses",
     "bundle_questionnaires",
+    "check_document",
     "check_stated_total",
     "instrument_error_issue",
     "map_questionnaire_response",
@@ -73,6 +81,40 @@ WORDING_WORDS = 4
 _FULL_DATETIME = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00))$"
 )
+# Elements holding codes, ids, references, canonicals and date-times: short text (`intake.text`).
+# `value` is one too inside an `identifier`; every other string is free text.
+SHORT_TEXT_ELEMENTS = frozenset(
+    {
+        "resourceType",
+        "id",
+        "linkId",
+        "system",
+        "code",
+        "version",
+        "reference",
+        "questionnaire",
+        "url",
+        "fullUrl",
+        "status",
+        "language",
+        "authored",
+        "lastUpdated",
+        "answerValueSet",
+        "valueCode",
+        "valueUri",
+        "valueUrl",
+        "valueCanonical",
+        "valueId",
+        "valueOid",
+        "valueUuid",
+        "valueDate",
+        "valueDateTime",
+        "valueTime",
+        "valueInstant",
+    }
+)
+# Enough issues to fix a body in one go; a body with thousands of bad strings gets a short reply.
+MAX_INPUT_ISSUES = 20
 _LOINC_CODE = re.compile(r"^\d{1,8}-\d$")
 _LOINC_ANSWER = re.compile(r"^LA\d{1,8}-\d$")
 
@@ -120,6 +162,7 @@ def map_questionnaire_response(
     points at is ever used.
     """
     base_url = base_url.rstrip("/")
+    check_document(resource, root="QuestionnaireResponse")
     if not isinstance(resource, Mapping) or resource.get("resourceType") != "QuestionnaireResponse":
         raise FhirMappingError(
             [
@@ -164,6 +207,65 @@ def map_questionnaire_response(
         locations=locations,
         stated_total_expression=total_expression,
     )
+
+
+def check_document(document: Any, *, root: str) -> None:
+    """Refuse (FhirMappingError, status 400) a FHIR body breaking the input rules, naming each
+    offending element by its FHIRPath from `root`: an array over `MAX_FHIR_ARRAY_ITEMS`, more
+    than `MAX_FHIR_ITEMS` items or nesting deeper than `MAX_FHIR_NESTING`, a forbidden character
+    (`intake.text`) in a key, a short-text element or a free-text one. An oversized array is not
+    read further, so the cost of the check is bounded by the limits, not by the body."""
+    issues: list[Issue] = []
+    item_count = 0
+
+    def refuse(code: IssueCode, diagnostics: str, expression: str) -> None:
+        if len(issues) < MAX_INPUT_ISSUES:
+            issues.append(_error(code, diagnostics, expression))
+
+    def walk(node: Any, path: str, element: str, container: str, depth: int) -> None:
+        nonlocal item_count
+        if isinstance(node, Mapping):
+            for index, (key, value) in enumerate(node.items()):
+                message = refusal(str(key))
+                if message is not None:
+                    refuse("invalid", f"Element name {index + 1} of {path}: {message}", path)
+                    continue
+                walk(value, f"{path}.{key}", str(key), element, depth)
+        elif isinstance(node, list):
+            if len(node) > MAX_FHIR_ARRAY_ITEMS:
+                refuse(
+                    "too-costly",
+                    f"{path} holds {len(node)} elements; at most {MAX_FHIR_ARRAY_ITEMS} are accepted.",
+                    path,
+                )
+                return
+            if element == "item":
+                item_count += len(node)
+                depth += 1
+                if depth > MAX_FHIR_NESTING:
+                    refuse(
+                        "too-costly",
+                        f"Items are nested more than {MAX_FHIR_NESTING} deep.",
+                        path,
+                    )
+                    return
+            for index, value in enumerate(node):
+                walk(value, f"{path}[{index}]", element, container, depth)
+        elif isinstance(node, str):
+            short = element in SHORT_TEXT_ELEMENTS or (element == "value" and container == "identifier")
+            message = refusal(node, free_text=not short)
+            if message is not None:
+                refuse("invalid", f"{path}: {message}", path)
+
+    walk(document, root, "", "", 0)
+    if item_count > MAX_FHIR_ITEMS:
+        refuse(
+            "too-costly",
+            f"The body holds {item_count} items at all depths; at most {MAX_FHIR_ITEMS} are accepted.",
+            root,
+        )
+    if issues:
+        raise FhirMappingError(issues, status_code=400)
 
 
 def check_stated_total(mapped: MappedResponse, result: ScoreResult) -> Issue | None:

@@ -22,6 +22,7 @@ IssueCode = Literal[
     "processing",
     "business-rule",
     "informational",
+    "too-costly",
 ]
 
 
@@ -56,14 +57,17 @@ class Issue:
 
 class FhirMappingError(ValueError):
     """A resource that cannot be mapped unambiguously. `issues` holds every problem found (errors
-    first), warnings included, ready for `operation_outcome`."""
+    first), warnings included, ready for `operation_outcome`. `status_code` is the HTTP status to
+    answer with: 422 for a well-formed resource that cannot be used, 400 for one that breaks the
+    input rules (a list over its limit, a forbidden character)."""
 
-    def __init__(self, issues: Sequence[Issue]) -> None:
+    def __init__(self, issues: Sequence[Issue], *, status_code: int = 422) -> None:
         ordered = tuple(sorted(issues, key=lambda issue: not issue.is_error))
         if not any(issue.is_error for issue in ordered):
             raise ValueError("FhirMappingError needs at least one error issue")
         super().__init__("; ".join(issue.diagnostics for issue in ordered if issue.is_error))
         self.issues = ordered
+        self.status_code = status_code
 
 
 def operation_outcome(issues: Iterable[Issue], *, resource_id: str | None = None) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from intake.models import Clinic, Patient
+from intake.text import nfc
 
 
 def patient_queryset(*, clinic: Clinic) -> QuerySet[Patient]:
@@ -12,5 +13,8 @@ def patient_queryset(*, clinic: Clinic) -> QuerySet[Patient]:
 
 
 def patient_by_identifier(*, clinic: Clinic, system: str, value: str) -> Patient | None:
-    """The patient holding this identifier (one query: the identifiers are not prefetched)."""
-    return Patient.objects.filter(clinic=clinic, identifiers__system=system, identifiers__value=value).first()
+    """The patient holding this identifier (one query: the identifiers are not prefetched).
+    Identifiers are stored in NFC (`intake.services.patients`), so the search is too."""
+    return Patient.objects.filter(
+        clinic=clinic, identifiers__system=nfc(system), identifiers__value=nfc(value)
+    ).first()

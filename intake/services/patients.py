@@ -1,4 +1,9 @@
-"""Registering and maintaining patients."""
+"""Registering and maintaining patients.
+
+Names and identifiers are stored in Unicode NFC (`intake.text.nfc`) whichever door they come in by
+(API, FHIR, admin, seed data), so that an identifier is unique, and found, as one value however
+its accents were encoded; `intake.selectors.patients` searches in the same form.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,11 @@ from django.db import IntegrityError, transaction
 
 from intake.errors import IdentifierInUse
 from intake.models import Clinic, Patient, PatientIdentifier
+from intake.text import nfc
 
 Identifier = tuple[str, str]
+
+NAME_FIELDS = frozenset({"family_name", "given_name"})
 
 
 def patient_create(
@@ -24,12 +32,13 @@ def patient_create(
     identifiers: Sequence[Identifier] = (),
 ) -> Patient:
     """Create a patient with its identifiers; IdentifierInUse if one already names a patient."""
+    identifiers = _normalised(identifiers)
     with transaction.atomic():
         _check_identifiers_free(clinic=clinic, identifiers=identifiers, patient=None)
         patient = Patient.objects.create(
             clinic=clinic,
-            family_name=family_name,
-            given_name=given_name,
+            family_name=nfc(family_name),
+            given_name=nfc(given_name),
             birth_date=birth_date,
             gender=gender,
         )
@@ -47,9 +56,10 @@ def patient_update(
         raise ValueError(f"patient_update cannot change {sorted(unexpected)}")
     with transaction.atomic():
         for field, value in changes.items():
-            setattr(patient, field, value)
+            setattr(patient, field, nfc(value) if field in NAME_FIELDS else value)
         patient.save()
         if identifiers is not None:
+            identifiers = _normalised(identifiers)
             _check_identifiers_free(clinic=patient.clinic, identifiers=identifiers, patient=patient)
             patient.identifiers.all().delete()
             _store_identifiers(patient=patient, identifiers=identifiers)
@@ -62,6 +72,10 @@ def patient_set_active(*, patient: Patient, is_active: bool) -> Patient:
         patient.is_active = is_active
         patient.save(update_fields=["is_active", "updated_at"])
     return patient
+
+
+def _normalised(identifiers: Sequence[Identifier]) -> list[Identifier]:
+    return [(nfc(system), nfc(value)) for system, value in identifiers]
 
 
 def _check_identifiers_free(
