@@ -21,6 +21,7 @@ from intake.auth import Actor
 from intake.batteries import FORMS, WORK_STATUSES, IntakeForm
 from intake.errors import FieldProblem, FormNotEnabled, IdentifierInUse, InvalidIntake, UnknownPatient
 from intake.instruments import InstrumentError, ScoreResult, score
+from intake.limits import MAX_MEDICATIONS
 from intake.models import (
     PRIORITY_RANK,
     Clinic,
@@ -120,6 +121,9 @@ def intake_evaluate(*, clinic: Clinic, answers: IntakeAnswers, ruleset: str = CU
         problems.append(
             FieldProblem("medications", "required", f"Form {form.code} asks for it (an empty list if none).")
         )
+    if answers.medications is not None and len(answers.medications) > MAX_MEDICATIONS:
+        # The API refuses a longer list itself; this holds for every other door (the admin form).
+        problems.append(FieldProblem("medications", "max_length", f"At most {MAX_MEDICATIONS} medications."))
     if answers.work_status and answers.work_status not in WORK_STATUSES:
         problems.append(FieldProblem("work_status", "invalid_choice", f"One of: {', '.join(WORK_STATUSES)}."))
     if problems:

@@ -1,6 +1,6 @@
-"""The admin's patient form applies the API's text rules: names and identifiers stored in NFC,
-control and format characters refused on the field, at most MAX_IDENTIFIERS identifiers, and the
-change list's search matches the decomposed form of a stored value."""
+"""The admin applies the API's input rules: names and identifiers stored in NFC, control and
+format characters refused on the field, at most MAX_IDENTIFIERS identifiers and MAX_MEDICATIONS
+medications, and the change list's search matches the decomposed form of a stored value."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from intake.limits import MAX_IDENTIFIERS
-from intake.models import Patient, PatientIdentifier, Role
+from intake.limits import MAX_IDENTIFIERS, MAX_MEDICATIONS
+from intake.models import Intake, Patient, PatientIdentifier, Role
+from tests.admin.test_intake_entry import entry_url, paper
 
 pytestmark = pytest.mark.django_db
 
@@ -76,3 +77,14 @@ def test_admin_search_by_decomposed_identifier_finds_the_patient(staff_for: Any,
     client.post(reverse("admin:intake_patient_add"), add_form(clinic, [("urn:mrn", NFC_MRN)]))
     response = client.get(reverse("admin:intake_patient_changelist"), {"q": NFD_MRN})
     assert list(response.context["cl"].result_list) == [Patient.objects.get()]
+
+
+def test_paper_intake_with_more_medications_than_the_limit_is_refused_on_that_field(
+    staff_for: Any, clinic: Any, patient: Any
+) -> None:
+    lines = "\n".join(f"medicine {n}" for n in range(MAX_MEDICATIONS + 1))
+    response = staff_for(Role.RECEPTION, clinic).post(
+        entry_url(patient), paper(medications=lines, no_medications=None)
+    )
+    assert "medications" in response.context["form"].errors
+    assert not Intake.objects.exists()
