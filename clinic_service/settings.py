@@ -137,17 +137,39 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="intake@localhost")
 
-# --- Cache (rate limits): Redis when configured, so limits hold across web workers.
+# --- Redis: one server is broker, result backend and cache. Every client of it has short socket
+# timeouts, because requests call it (rate limits, webhook wake-ups, publishing after commit) and a
+# Redis that accepts connections but never answers would otherwise hold them forever (kombu's
+# default) or 5 s a call (redis-py's). After a failure, calls from that process to that server
+# fail at once for REDIS_RETRY_AFTER_SECONDS (intake.availability): the sweeper has the work.
 REDIS_URL = env.str("REDIS_URL", default="")
-# Web and worker processes must agree on the cache (webhook wake-up marks live there).
+REDIS_CONNECT_TIMEOUT_SECONDS = env.float("REDIS_CONNECT_TIMEOUT_SECONDS", default=1.0)
+REDIS_SOCKET_TIMEOUT_SECONDS = env.float("REDIS_SOCKET_TIMEOUT_SECONDS", default=1.0)
+REDIS_RETRY_AFTER_SECONDS = env.float("REDIS_RETRY_AFTER_SECONDS", default=10.0)
+# A whole publish (connect, the channel's PING, the push) gives up after this; socket timeouts
+# bound each round trip, this bounds what they cannot (name resolution, several round trips).
+BROKER_PUBLISH_DEADLINE_SECONDS = env.float("BROKER_PUBLISH_DEADLINE_SECONDS", default=2.0)
+
+# --- Cache (rate limits, webhook wake-up marks): Redis when configured, so limits hold across web
+# workers; web and worker processes must agree on it (a wake-up mark set by one is cleared by the other).
 CACHE_KEY_PREFIX = "clinic"
-_REDIS_CACHE = {
-    "BACKEND": "django.core.cache.backends.redis.RedisCache",
-    "LOCATION": REDIS_URL,
-    "KEY_PREFIX": CACHE_KEY_PREFIX,
-}
+
+
+def redis_cache(location: str) -> dict[str, object]:
+    """The CACHES entry for a Redis server (also for tests that start their own)."""
+    return {
+        "BACKEND": "intake.cache.RedisCache",
+        "LOCATION": location,
+        "KEY_PREFIX": CACHE_KEY_PREFIX,
+        "OPTIONS": {
+            "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_SECONDS,
+            "socket_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
+        },
+    }
+
+
 _LOCAL_CACHE = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-CACHES = {"default": _REDIS_CACHE if REDIS_URL else _LOCAL_CACHE}
+CACHES = {"default": redis_cache(REDIS_URL) if REDIS_URL else _LOCAL_CACHE}
 
 # --- Celery: REDIS_URL set → real broker; unset → tasks run eagerly in-process.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -169,7 +191,18 @@ CELERY_RESULT_EXPIRES = 3600
 # loop (about 6 s per message with kombu 5.7): a request must not hang on a broker that is down;
 # the outbox row waits for the sweeper. The worker's own reconnect loop is not affected (it
 # passes its retry limits explicitly, broker_connection_max_retries).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "max_retries": 0}
+# socket_timeout: without it kombu waits forever on a Redis that accepts and never answers (its own
+# docs say so); the worker's consuming loop does not use it (kombu checks BRPOP itself).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "max_retries": 0,
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_SECONDS,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT_SECONDS
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECT_TIMEOUT_SECONDS
+CELERY_REDIS_SOCKET_TIMEOUT = REDIS_SOCKET_TIMEOUT_SECONDS
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 # Celery's Django fixup closes the database connection before and after every task unless this is

@@ -102,3 +102,14 @@ def _fresh_token_lockout(monkeypatch):
 
     monkeypatch.setattr(oauth, "KEY_PREFIX", f"oauth-test-{uuid.uuid4().hex}")
     oauth._LOCAL_FALLBACK.clear()
+
+
+@pytest.fixture(autouse=True)
+def _breakers_closed():
+    """Each test starts with every Redis circuit breaker closed (tests point one process at many
+    servers in turn, and some at servers that never answer)."""
+    from intake.availability import breakers_reset
+
+    breakers_reset()
+    yield
+    breakers_reset()

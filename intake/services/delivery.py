@@ -30,7 +30,10 @@ from django.db import connection as database
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import RedisError
 
+from intake.availability import DependencyUnavailable, Lane, address_of, breaker_for
 from intake.models import (
     ACTIVE_STATUSES,
     DeliveryStatus,
@@ -58,19 +61,36 @@ MAX_COUNTDOWN_SECONDS = 300.0
 # A delivery waiting for an earlier event of the same subject is looked at again after this.
 ORDER_WAIT_SECONDS = 1.0
 SWEEP_LIMIT = 1000
-# Publishing must not hold up a request when the broker is down: no retry loop (`retry=False`
-# here, and CELERY_BROKER_TRANSPORT_OPTIONS["max_retries"] = 0 for the connection itself); the
-# pending rows wait for the sweeper instead.
+# Publishing must not hold up a request when the broker is down or hung: no retry loop
+# (`retry=False` here, and CELERY_BROKER_TRANSPORT_OPTIONS["max_retries"] = 0 for the connection
+# itself), socket timeouts, a deadline for the whole publish, and after a failure no attempt at all
+# for REDIS_RETRY_AFTER_SECONDS (the server's breaker); the pending rows wait for the sweeper.
+_PUBLISHING = Lane("broker-publish", threads=2)
 
 
 # --- enqueueing (never raises into the caller) ---------------------------------------------------
 
 
 def enqueue(task: Any, *args: Any, countdown: float | None = None, log_ids: str = "") -> bool:
-    """Publish a task; on a broker failure log it and return False (the sweeper will re-send)."""
-    try:
+    """Publish a task within BROKER_PUBLISH_DEADLINE_SECONDS; on a broker failure (or while the
+    broker's breaker is open after one) log it and return False: the sweeper will re-send."""
+
+    def publish() -> None:
         task.apply_async(args=args, countdown=countdown, retry=False)
+
+    if task.app.conf.task_always_eager:
+        breaker = None  # runs here and now: no broker involved
+    else:
+        breaker = breaker_for(address_of(str(task.app.conf.broker_url)))
+    try:
+        if breaker is None:
+            publish()
+        else:
+            breaker.check()
+            _PUBLISHING.call(publish, seconds=settings.BROKER_PUBLISH_DEADLINE_SECONDS)
     except Exception as exc:  # noqa: BLE001 - any publish failure is left to the sweeper, by design
+        if breaker is not None and _is_broker_failure(exc):
+            breaker.trip()
         logger.warning(
             "could not enqueue %s (%s); the outbox sweeper will re-send it: %s",
             task.name,
@@ -78,7 +98,17 @@ def enqueue(task: Any, *args: Any, countdown: float | None = None, log_ids: str 
             type(exc).__name__,
         )
         return False
+    if breaker is not None:
+        breaker.close()
     return True
+
+
+def _is_broker_failure(exc: Exception) -> bool:
+    """A broker that refused, hung or dropped the connection (kombu wraps most of these in its
+    OperationalError); not the breaker's own refusal, which must not keep it open for ever."""
+    if isinstance(exc, DependencyUnavailable):
+        return False
+    return isinstance(exc, KombuOperationalError | OSError | RedisError)
 
 
 # --- fan-out ------------------------------------------------------------------------------------

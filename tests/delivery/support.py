@@ -186,7 +186,21 @@ def private_redis(settings: Any) -> Iterator[RedisServer]:
     """A private Redis as this process's broker and cache, as one REDIS_URL serves both in
     production (and in the worker processes given its URL): stopping it takes both away, and a
     wake-up mark the web side sets is the one a worker clears."""
+    server = RedisServer()
+    server.start()
+    try:
+        with redis_at(settings, server.url):
+            yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def redis_at(settings: Any, url: str) -> Iterator[None]:
+    """This process's broker and cache at `url`, configured as REDIS_URL=url would configure them
+    (for the duration), with Celery publishing for real even where the suite runs it eagerly."""
     from clinic_service.celery import app
+    from clinic_service.settings import redis_cache
 
     def point_broker_at(url: str) -> None:
         app.close()  # drop pooled connections to the previous broker
@@ -195,22 +209,45 @@ def private_redis(settings: Any) -> Iterator[RedisServer]:
         app.amqp._producer_pool = None
         app.conf.broker_url = url
 
-    server = RedisServer()
-    server.start()
-    saved = app.conf.broker_url
-    point_broker_at(server.url)
-    settings.CACHES = {  # as a worker given REDIS_URL=server.url configures its cache
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": server.url,
-            "KEY_PREFIX": settings.CACHE_KEY_PREFIX,
-        }
-    }
+    saved, saved_eager = app.conf.broker_url, app.conf.task_always_eager
+    point_broker_at(url)
+    app.conf.task_always_eager = False
+    settings.CACHES = {"default": redis_cache(url)}  # as a worker given REDIS_URL=url configures it
     try:
-        yield server
+        yield
     finally:
+        app.conf.task_always_eager = saved_eager
         point_broker_at(saved)
-        server.stop()
+
+
+class BlackHole:
+    """A TCP listener on 127.0.0.1 that accepts connections and never answers: a frozen Redis or
+    PostgreSQL, a stalled network path. Worse than a stopped server, which refuses at once."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0), backlog=128)
+        self.port = int(self.listener.getsockname()[1])
+        self.accepted: list[socket.socket] = []
+        self._closed = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def url(self, scheme: str, path: str = "") -> str:
+        return f"{scheme}://127.0.0.1:{self.port}{path}"
+
+    def _accept(self) -> None:
+        while not self._closed.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            self.accepted.append(connection)  # kept open, never read, never answered
+
+    def close(self) -> None:
+        self._closed.set()
+        self.listener.close()
+        for connection in self.accepted:
+            connection.close()
 
 
 def database_url(settings_dict: dict[str, Any]) -> str:
