@@ -110,6 +110,13 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A PostgreSQL that accepts connections and never answers must not hold a request until the
+# gunicorn worker is killed: libpq gives up connecting after this (whole seconds, at least 2).
+# A `?connect_timeout=` in DATABASE_URL wins.
+DATABASE_CONNECT_TIMEOUT_SECONDS = env.int("DATABASE_CONNECT_TIMEOUT_SECONDS", default=5)
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    _DATABASE_OPTIONS = DATABASES["default"].setdefault("OPTIONS", {})
+    _DATABASE_OPTIONS.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT_SECONDS)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -333,6 +340,10 @@ SPECTACULAR_SETTINGS = {
         "intake.api.schema.restore_fhir_operation_paths",
     ],
 }
+
+# --- Health: /readyz answers within this many seconds whatever hangs, naming the checks that did
+# not answer in time (intake/health.py).
+READINESS_TIMEOUT_SECONDS = env.float("READINESS_TIMEOUT_SECONDS", default=2.0)
 
 LOGGING = {
     "version": 1,
