@@ -13,7 +13,7 @@ COPY pyproject.toml README.md ./
 COPY clinic_service ./clinic_service
 COPY intake ./intake
 COPY api_schema ./api_schema
-COPY manage.py ./
+COPY manage.py gunicorn.conf.py ./
 RUN pip install . \
     && DEBUG=true python manage.py collectstatic --noinput
 
@@ -21,4 +21,5 @@ USER app
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --retries=3 \
     CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2).status == 200 else 1)"
-CMD ["gunicorn", "clinic_service.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--timeout", "30", "--access-logfile", "-"]
+# Bind address, workers, timeout and request limits: gunicorn.conf.py.
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "clinic_service.wsgi"]

@@ -137,6 +137,12 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # --- Request limits: bodies above this get 413 problem details (see intake.api.middleware).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY_BYTES", default=1_048_576)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+# URL and header limits answered by Django (414/431 problem details). They sit below gunicorn's
+# own caps (gunicorn.conf.py: request line 8190 bytes, 200 headers of 16380 bytes each) so that
+# gunicorn's HTML error pages are reserved for requests no HTTP client sends by accident.
+MAX_URL_LENGTH = 4096
+MAX_REQUEST_HEADERS = 100
+MAX_HEADER_BYTES = 8190
 MAX_JSON_DEPTH = env.int("MAX_JSON_DEPTH", default=32)
 
 # --- Email: console in development; EMAIL_URL (smtp://user:pass@host:587) in production.

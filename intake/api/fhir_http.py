@@ -71,26 +71,8 @@ from intake.services.intakes import (
 
 from .parsers import StrictJSONParser
 from .permissions import get_actor
-from .problems import problem_exception_handler
+from .problems import FHIR_JSON, outcome_from_problem, problem_exception_handler
 from .views import audit_intake_write, run_idempotently
-
-FHIR_JSON = "application/fhir+json"
-
-# HTTP status → OperationOutcome.issue.code (http://hl7.org/fhir/R4/valueset-issue-type.html)
-_ISSUE_CODES = {
-    400: "invalid",
-    401: "login",
-    403: "forbidden",
-    404: "not-found",
-    405: "not-supported",
-    409: "conflict",
-    412: "conflict",
-    413: "too-long",
-    415: "not-supported",
-    422: "processing",
-    429: "throttled",
-    503: "transient",
-}
 
 
 class FhirJsonRenderer(JSONRenderer):
@@ -100,40 +82,6 @@ class FhirJsonRenderer(JSONRenderer):
 
 class FhirJsonParser(StrictJSONParser):
     media_type = FHIR_JSON
-
-
-def outcome_from_problem(status_code: int, problem: dict[str, Any]) -> dict[str, Any]:
-    """A problem-details body as an R4 OperationOutcome (one issue per located error)."""
-    code = _ISSUE_CODES.get(status_code, "exception")
-    errors = problem.get("errors") or []
-    issues = [
-        {
-            "severity": "error",
-            "code": code,
-            "details": {"text": error["detail"]},
-            "diagnostics": f"{error['path']}: {error['detail']}" if error["path"] else error["detail"],
-        }
-        for error in errors
-    ] or [_problem_issue(code, problem)]
-    return {"resourceType": "OperationOutcome", "issue": issues}
-
-
-def _problem_issue(code: str, problem: dict[str, Any]) -> dict[str, Any]:
-    """The one issue of a problem without located errors (401, 403, 404 …): the problem type as a
-    machine-readable coding (e.g. `invalid-token`, `insufficient-scope`), beside the text."""
-    details: dict[str, Any] = {"text": problem.get("detail", "")}
-    problem_type = str(problem.get("type", ""))
-    if problem_type.startswith("/problems/"):
-        details["coding"] = [
-            {
-                "system": f"{fhir_base_url()}/CodeSystem/problem-type",
-                "code": problem_type.removeprefix("/problems/"),
-            }
-        ]
-    issue: dict[str, Any] = {"severity": "error", "code": code, "details": details}
-    if problem.get("required_scopes"):
-        issue["diagnostics"] = f"required scopes: {' '.join(problem['required_scopes'])}"
-    return issue
 
 
 def fhir_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -1,19 +1,25 @@
-"""Refuse oversized request bodies before anything reads them."""
+"""Refuse oversized requests (body, URL, headers) before anything reads them.
+
+The limits here are below gunicorn's (gunicorn.conf.py), so a request that is merely too large
+is answered by Django, with problem details (an OperationOutcome under /fhir/), not by gunicorn's
+plain-text/HTML error page. Only requests beyond gunicorn's own caps never reach Django.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 
-from .problems import PROBLEM_CONTENT_TYPE, problem_body
+from .problems import error_response
 
 
 class RequestSizeLimitMiddleware:
-    """413 problem details when Content-Length exceeds DATA_UPLOAD_MAX_MEMORY_SIZE.
+    """413 when Content-Length exceeds DATA_UPLOAD_MAX_MEMORY_SIZE; 414 for a URL longer than
+    MAX_URL_LENGTH; 431 for more than MAX_REQUEST_HEADERS headers or one above MAX_HEADER_BYTES.
 
-    Django only enforces that limit when a view reads the body, and then as a 400; integrations
+    Django only enforces the body limit when a view reads the body, and then as a 400; integrations
     need the precise 413. Bodies sent without a length are capped by Django's own check.
     """
 
@@ -21,19 +27,54 @@ class RequestSizeLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        refused = self._refusal(request)
+        return refused if refused is not None else self.get_response(request)
+
+    def _refusal(self, request: HttpRequest) -> HttpResponse | None:
+        url_limit = settings.MAX_URL_LENGTH
+        # The raw (still percent-encoded) request target, as the client sent it and gunicorn counts it.
+        raw_path = request.META.get("RAW_URI") or request.get_full_path()
+        if len(raw_path) > url_limit:
+            return error_response(
+                request,
+                414,
+                code="uri_too_long",
+                detail=f"The URL is {len(raw_path)} characters; this service accepts at most {url_limit}.",
+                instance=False,
+            )
+        headers = [(k, v) for k, v in request.META.items() if k.startswith("HTTP_")]
+        if len(headers) > settings.MAX_REQUEST_HEADERS:
+            return error_response(
+                request,
+                431,
+                code="request_header_fields_too_large",
+                detail=f"The request has {len(headers)} header fields; "
+                f"this service accepts at most {settings.MAX_REQUEST_HEADERS}.",
+            )
+        for key, value in headers:
+            if len(value) > settings.MAX_HEADER_BYTES:
+                name = key.removeprefix("HTTP_").replace("_", "-").title()
+                return error_response(
+                    request,
+                    431,
+                    code="request_header_fields_too_large",
+                    detail=f"The {name} header is {len(value)} bytes; "
+                    f"this service accepts at most {settings.MAX_HEADER_BYTES}.",
+                )
+
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         raw_length = request.META.get("CONTENT_LENGTH") or "0"
         try:
             length = int(raw_length)
         except ValueError:
-            body = problem_body(400, code="bad_request", detail="Content-Length is not a number.")
-            return JsonResponse(body, status=400, content_type=PROBLEM_CONTENT_TYPE)
+            return error_response(
+                request, 400, code="bad_request", detail="Content-Length is not a number.", instance=False
+            )
         if limit is not None and length > limit:
-            body = problem_body(
+            return error_response(
+                request,
                 413,
                 code="request_too_large",
                 detail=f"The request body is {length} bytes; this service accepts at most {limit}.",
-                instance=request.path,
             )
-            return JsonResponse(body, status=413, content_type=PROBLEM_CONTENT_TYPE)
-        return self.get_response(request)
+        return None

@@ -21,6 +21,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from intake.auth import ClinicChoiceRequired
 from intake.errors import DomainError
+from intake.selectors.fhir_resources import fhir_base_url
 
 from .permissions import InsufficientScope
 
@@ -53,10 +54,12 @@ _TITLES = {
     409: "Conflict",
     412: "Precondition failed",
     413: "Request body too large",
+    414: "URL too long",
     415: "Unsupported media type",
     422: "Unprocessable content",
     428: "Precondition required",
     429: "Too many requests",
+    431: "Request header fields too large",
     500: "Internal server error",
     503: "Service unavailable",
 }
@@ -287,34 +290,85 @@ def _summary(errors: list[dict[str, str]]) -> str:
     return f"{where}{first['detail']}{more}"
 
 
-# --- Django-level handlers (URL not matched, crashes) for API paths.
+# --- Django-level handlers (URL not matched, crashes, oversized requests) for API paths.
 
 _API_PREFIXES = ("/api/", "/fhir/", "/o/", "/healthz", "/readyz")
+FHIR_PREFIX = "/fhir/"
+FHIR_JSON = "application/fhir+json"
+
+# HTTP status → OperationOutcome.issue.code (http://hl7.org/fhir/R4/valueset-issue-type.html)
+_ISSUE_CODES = {
+    400: "invalid",
+    401: "login",
+    403: "forbidden",
+    404: "not-found",
+    405: "not-supported",
+    409: "conflict",
+    412: "conflict",
+    413: "too-long",
+    414: "too-long",
+    415: "not-supported",
+    422: "processing",
+    429: "throttled",
+    431: "too-long",
+    503: "transient",
+}
+
+
+def outcome_from_problem(status_code: int, problem: dict[str, Any]) -> dict[str, Any]:
+    """A problem-details body as an R4 OperationOutcome (one issue per located error)."""
+    code = _ISSUE_CODES.get(status_code, "exception")
+    errors = problem.get("errors") or []
+    issues = [
+        {
+            "severity": "error",
+            "code": code,
+            "details": {"text": error["detail"]},
+            "diagnostics": f"{error['path']}: {error['detail']}" if error["path"] else error["detail"],
+        }
+        for error in errors
+    ] or [_problem_issue(code, problem)]
+    return {"resourceType": "OperationOutcome", "issue": issues}
+
+
+def _problem_issue(code: str, problem: dict[str, Any]) -> dict[str, Any]:
+    """The one issue of a problem without located errors (401, 403, 404 …): the problem type as a
+    machine-readable coding (e.g. `invalid-token`, `insufficient-scope`), beside the text."""
+    details: dict[str, Any] = {"text": problem.get("detail", "")}
+    problem_type = str(problem.get("type", ""))
+    if problem_type.startswith("/problems/"):
+        details["coding"] = [
+            {
+                "system": f"{fhir_base_url()}/CodeSystem/problem-type",
+                "code": problem_type.removeprefix("/problems/"),
+            }
+        ]
+    issue: dict[str, Any] = {"severity": "error", "code": code, "details": details}
+    if problem.get("required_scopes"):
+        issue["diagnostics"] = f"required scopes: {' '.join(problem['required_scopes'])}"
+    return issue
 
 
 def _wants_problem(request: HttpRequest) -> bool:
     return request.path.startswith(_API_PREFIXES)
 
 
-def handler404(request: HttpRequest, exception: Exception | None = None) -> Any:
-    if request.path.startswith("/fhir/"):
-        outcome = {
-            "resourceType": "OperationOutcome",
-            "issue": [
-                {
-                    "severity": "error",
-                    "code": "not-found",
-                    "details": {"text": "No resource at this address."},
-                }
-            ],
-        }
-        return JsonResponse(outcome, status=404, content_type="application/fhir+json")
-    if _wants_problem(request):
+def error_response(
+    request: HttpRequest, status_code: int, *, code: str, detail: str, instance: bool = True
+) -> JsonResponse:
+    """An error Django answers itself, outside any API view: an OperationOutcome under /fhir/
+    (FHIR clients parse nothing else), RFC 9457 problem details elsewhere."""
+    body = problem_body(status_code, code=code, detail=detail, instance=request.path if instance else None)
+    if request.path.startswith(FHIR_PREFIX):
         return JsonResponse(
-            problem_body(404, code="not_found", detail="No resource at this address.", instance=request.path),
-            status=404,
-            content_type=PROBLEM_CONTENT_TYPE,
+            outcome_from_problem(status_code, body), status=status_code, content_type=FHIR_JSON
         )
+    return JsonResponse(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> Any:
+    if _wants_problem(request):
+        return error_response(request, 404, code="not_found", detail="No resource at this address.")
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception or Http404())
@@ -322,12 +376,12 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Any:
 
 def handler500(request: HttpRequest) -> Any:
     if _wants_problem(request):
-        return JsonResponse(
-            problem_body(
-                500, code="server_error", detail="An unexpected error occurred; it has been logged."
-            ),
-            status=500,
-            content_type=PROBLEM_CONTENT_TYPE,
+        return error_response(
+            request,
+            500,
+            code="server_error",
+            detail="An unexpected error occurred; it has been logged.",
+            instance=False,
         )
     from django.views.defaults import server_error
 
@@ -337,12 +391,16 @@ def handler500(request: HttpRequest) -> Any:
 def handler400(request: HttpRequest, exception: Exception | None = None) -> Any:
     if _wants_problem(request):
         if isinstance(exception, RequestDataTooBig):
-            body = problem_body(
-                413, code="request_too_large", detail="The request body is larger than this service accepts."
+            return error_response(
+                request,
+                413,
+                code="request_too_large",
+                detail="The request body is larger than this service accepts.",
+                instance=False,
             )
-            return JsonResponse(body, status=413, content_type=PROBLEM_CONTENT_TYPE)
-        body = problem_body(400, code="bad_request", detail="The request could not be understood.")
-        return JsonResponse(body, status=400, content_type=PROBLEM_CONTENT_TYPE)
+        return error_response(
+            request, 400, code="bad_request", detail="The request could not be understood.", instance=False
+        )
     from django.views.defaults import bad_request
 
     return bad_request(request, exception or Exception())

@@ -31,9 +31,11 @@ import pytest
 from tests.builders import initial_intake
 from tests.delivery.support import ROOT, ROUTINE_FLAG_ANSWERS, free_port, wait_for
 
-pytestmark = pytest.mark.postgres
+# initdb, migrate, then three phases of up to 60 s each: more than the suite's default timeout.
+pytestmark = [pytest.mark.postgres, pytest.mark.timeout(600)]
 
-GUNICORN = ["--workers", "2", "--timeout", "30"]  # as the Dockerfile's CMD
+# As the Dockerfile's CMD: gunicorn.conf.py (2 workers, 30 s timeout, the request limits).
+GUNICORN = ["--config", str(ROOT / "gunicorn.conf.py"), "--access-logfile", "/dev/null"]
 _PG_BINARIES = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
 
 SEED = """
