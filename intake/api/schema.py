@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
-from .fields import StrictSerializer
+from .fields import StrictFieldsMixin, StrictSerializer
 
 
 class ProblemErrorSerializer(StrictSerializer):
@@ -61,6 +61,14 @@ OPERATION_OUTCOME_SCHEMA = {
 
 
 class ProblemAutoSchema(AutoSchema):
+    def _map_serializer(self, serializer: Any, direction: Any, bypass_extensions: bool = False) -> Any:
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        if direction == "request" and isinstance(serializer, StrictFieldsMixin):
+            # Strict serializers answer 400 for a key they do not know: say so, so clients and
+            # schema-driven tests do not send extra keys expecting them to be ignored.
+            schema["additionalProperties"] = False
+        return schema
+
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)
         if direction != "response":

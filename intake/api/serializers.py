@@ -6,6 +6,7 @@ import datetime
 from typing import Any
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from intake.batteries import FORMS, WORK_STATUSES
@@ -328,8 +329,24 @@ class FlagAssignSerializer(StrictSerializer):
     note = CleanCharField(max_length=2000, free_text=True, required=False, allow_blank=True, default="")
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer"},
+            {"type": "string", "pattern": r"^-?\d+\.\d{2}$", "description": "ODI and PEG: two decimals."},
+        ]
+    }
+)
+class ScoreDifferenceField(serializers.Field):
+    """Follow-up minus baseline in the instrument's own unit: an integer where scores are integers,
+    a 2-decimal string where they are decimals (ODI, PEG), exactly as `total` is reported."""
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
 class TrajectoryChangeSerializer(serializers.Serializer):
-    absolute = serializers.CharField()
+    absolute = ScoreDifferenceField()
     relative_percent = serializers.CharField(allow_null=True)
     verdict = serializers.CharField(
         allow_null=True, help_text="improved, worsened, no_reliable_change or null."

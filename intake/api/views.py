@@ -170,7 +170,9 @@ def audit_intake_write(request: Request, outcome: IntakeOutcome, *, action: str)
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    # 1-255 printable ASCII characters (intake.services.idempotency.check_key); no surrounding
+    # spaces, which HTTP strips from header values.
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]([ -~]{0,253}[!-~])?$"},
     OpenApiParameter.HEADER,
     description="Makes retries safe: the same key and body replay the original response "
     "(header `Idempotent-Replayed: true`); the same key with another body is 422. Kept 48 hours.",
@@ -302,7 +304,9 @@ class IntakeViewSet(AuditedViewMixin, mixins.ListModelMixin, viewsets.GenericVie
         responses={201: IntakeSerializer},
         parameters=[IDEMPOTENCY_KEY],
     )
-    @action(detail=True, methods=["get", "post"])
+    # Every revision at once, oldest first: a plain list (an intake has a handful), neither
+    # paginated nor filtered like the intake list.
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
     def revisions(self, request: Request, pk: str | None = None) -> Response:
         intake = self.get_object()
         if request.method == "GET":

@@ -107,3 +107,15 @@ def test_revisions_cannot_be_edited_or_deleted_through_the_orm(intake):
         revision.save()
     with pytest.raises(ImmutableRowError):
         revision.delete()
+
+
+def test_revision_history_is_the_plain_list_the_openapi_document_describes(api, intake):
+    # The document described a cursor page ({next, previous, results}) filtered like the intake
+    # list; clients have always received a plain list, oldest first, and keep doing so.
+    from tests.openapi_document import assert_conforms
+
+    revise(api, intake, responses={"phq9": {"q9": 0}, "startback": STARTBACK_MEDIUM})
+    response = api.get(f"/api/v1/intakes/{intake['id']}/revisions/", {"patient": "not-a-filter-here"})
+    assert response.status_code == 200, response.content
+    assert [revision["number"] for revision in response.json()] == [1, 2]
+    assert_conforms("GET", "/api/v1/intakes/{id}/revisions/", response)

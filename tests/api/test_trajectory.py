@@ -85,3 +85,21 @@ def test_trajectory_needs_intakes_read_and_is_clinic_scoped(api_for, clinic, pat
     )
     stranger = api_for(ClinicFactory())
     assert stranger.get(f"/api/v1/patients/{patient.id}/trajectory/").status_code == 404
+
+
+def test_trajectory_matches_the_openapi_document(api, patient):
+    # PHQ-9 0 → 0: `absolute` is the integer 0 (as `total` is an integer), ODI 60.00 → 40.00 a
+    # 2-decimal string; the document said `absolute` was always a string.
+    from tests.openapi_document import assert_conforms
+
+    for builder, odi in ((initial_intake, [3] * 10), (followup_intake, [2] * 10)):
+        api.post(
+            "/api/v1/intakes/",
+            builder({"identifier": MRN}, responses={"odi": numbered("s", odi)}),
+            format="json",
+        )
+    response = api.get(f"/api/v1/patients/{patient.id}/trajectory/")
+    phq9 = response.json()["instruments"]["phq9"]
+    assert phq9[1]["change_from_baseline"]["absolute"] == 0
+    assert response.json()["instruments"]["odi"][1]["change_from_baseline"]["absolute"] == "-20.00"
+    assert_conforms("GET", "/api/v1/patients/{id}/trajectory/", response)
