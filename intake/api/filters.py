@@ -13,6 +13,7 @@ import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 from django_filters.fields import IsoDateTimeField
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
 from intake.models import FlagStatus, Intake, Patient, Priority, ReferralFlag
@@ -111,6 +112,8 @@ class FlagFilter(django_filters.FilterSet):
     ) -> QuerySet[ReferralFlag]:
         return flags_overdue(queryset, overdue=value)
 
+    # What the method accepts, in the document (a generated "§" must not look valid).
+    @extend_schema_field({"type": "string", "pattern": "^([0-9]+|me|none)$"})
     def filter_assignee(
         self, queryset: QuerySet[ReferralFlag], name: str, value: str
     ) -> QuerySet[ReferralFlag]:

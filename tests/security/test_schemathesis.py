@@ -1,8 +1,13 @@
 """Property-based fuzzing of the whole API from its OpenAPI document (schemathesis).
 
 Every documented operation is called in-process with generated (valid and invalid) input and a
-token holding every scope: no 5xx, and every response conforms to the document (status codes,
-content types, bodies). Examples are bounded so the run stays within a few minutes.
+token holding every scope: no 5xx, every response conforms to the document (status codes,
+content types, bodies), schema-invalid input is refused and schema-valid input accepted.
+Examples are bounded so the run stays within a few minutes on 2 cores.
+
+Generation is seeded from the run's seed (tests/conftest.py prints it): rerun a failure with
+`pytest 'tests/security/test_schemathesis.py::test_api_conforms_to_its_schema[POST /api/v1/patients/]'
+--hypothesis-seed=<seed>`. schemathesis.toml sets the statuses a valid request may still get.
 """
 
 from __future__ import annotations
@@ -13,29 +18,65 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
+    positive_data_acceptance,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
 
 from clinic_service.wsgi import application
+from tests import conftest as run
 
-# What the issue asks of every response: no server error, and conformance to the document.
-# (Generated negative data that we tolerate — e.g. an empty optional filter, which is ignored — is
-# not a defect, so negative_data_rejection is not among these.)
+ROOT = Path(__file__).resolve().parents[2]
+
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
     response_headers_conformance,
+    negative_data_rejection,
+    positive_data_acceptance,
 ]
 
-SCHEMA = Path(__file__).resolve().parents[2] / "api_schema" / "openapi.yaml"
+config = SchemathesisConfig.from_path(ROOT / "schemathesis.toml")
+if run.RUN_SEED is not None:
+    # schemathesis seeds each test itself (hypothesis's --hypothesis-seed does not reach it):
+    # derive it from the run's seed so the printed seed reproduces these tests too.
+    config.projects.default.seed = run.RUN_SEED
 
-schema = schemathesis.openapi.from_path(SCHEMA)
+schema = schemathesis.openapi.from_path(ROOT / "api_schema" / "openapi.yaml", config=config)
+
+POSITIVE = positive_data_acceptance.__name__
+NEGATIVE = negative_data_rejection.__name__
+# Checks not applied to an operation, each with its reason. Rules no static schema states make a
+# valid-looking request fail for good reason; the rest are open gaps of issue 12 owned elsewhere:
+# delete the entry once they are closed.
+NOT_CHECKED: dict[tuple[str, str], str] = {
+    # Business rules beyond the document: a birth date from 1900 to today, `patient` given by
+    # exactly one of id/identifier with demographics only for a new one, text without control
+    # characters (issue 12 item 15 widens that set).
+    ("POST /api/v1/patients/", POSITIVE): "birth-date range, text rules",
+    ("PUT /api/v1/patients/{id}/", POSITIVE): "birth-date range, text rules",
+    ("PATCH /api/v1/patients/{id}/", POSITIVE): "birth-date range, text rules",
+    ("POST /api/v1/intakes/", POSITIVE): "patient id/identifier rule, birth-date range",
+    ("POST /api/v1/intakes/{id}/revisions/", POSITIVE): "answers validated per instrument",
+    # A webhook URL must resolve to a public address: no DNS in tests, and not a schema property.
+    ("POST /api/v1/webhooks/", POSITIVE): "URL must resolve",
+    ("PUT /api/v1/webhooks/{id}/", POSITIVE): "URL must resolve",
+    ("PATCH /api/v1/webhooks/{id}/", POSITIVE): "URL must resolve",
+    # Issue 12 item 16 (query parameters): an empty or malformed filter value is ignored, and a
+    # well-formed FHIR subject that names no patient of the clinic is a 400.
+    ("GET /api/v1/flags/", NEGATIVE): "item 16: empty filter ignored",
+    ("GET /api/v1/intakes/", NEGATIVE): "item 16: empty filter ignored",
+    ("GET /api/v1/patients/", NEGATIVE): "item 16: empty filter ignored",
+    ("GET /fhir/Observation", POSITIVE): "item 16: unknown subject is 400",
+    ("GET /fhir/AuditEvent", POSITIVE): "item 16: unknown patient is 400",
+}
 schema.app = application
 
 
@@ -55,4 +96,9 @@ def bearer(api_for, clinic) -> dict[str, str]:
 @schema.parametrize()
 @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_schema(case, bearer):
-    case.call_and_validate(headers=bearer, checks=CHECKS)
+    if case.meta is not None and case.meta.generation.mode.is_positive and case.query:
+        # A cursor is an opaque token the API hands out; a generated one is rightly refused.
+        case.query.pop("cursor", None)
+    label = case.operation.label
+    checks = [check for check in CHECKS if (label, check.__name__) not in NOT_CHECKED]
+    case.call_and_validate(headers=bearer, checks=checks)
