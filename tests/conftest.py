@@ -1,9 +1,11 @@
-"""Shared fixtures, and the guard that makes CI fail when a service test was skipped."""
+"""Shared fixtures, the guard that makes CI fail when a service test was skipped, and the one
+seed every property-based test (hypothesis, schemathesis) of a run draws from."""
 
 from __future__ import annotations
 
 import os
 import secrets
+import zlib
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 
@@ -16,6 +18,41 @@ from rest_framework.test import APIClient
 from tests.factories import ClinicFactory, IntegrationClientFactory
 
 SERVICE_SKIP_PREFIX = "service unavailable:"
+SEED_OPTION = "hypothesis_seed"  # hypothesis's own --hypothesis-seed
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Without --hypothesis-seed, draw one at random and hand it to hypothesis as if it had been
+    given: every hypothesis and schemathesis test of the run generates from it (different runs
+    still explore different inputs), and it is printed so a failure is rerun with the same one.
+    (Runs before hypothesis's own pytest_configure, which applies the option.)"""
+    global RUN_SEED
+    if config.getoption(SEED_OPTION, default=None) is None and hasattr(config.option, SEED_OPTION):
+        config.option.hypothesis_seed = str(secrets.randbits(32))
+    raw = str(config.getoption(SEED_OPTION, default=None) or secrets.randbits(32))
+    RUN_SEED = int(raw) if raw.isdigit() else zlib.crc32(raw.encode())
+
+
+RUN_SEED: int | None = None
+"""This run's seed, for generators hypothesis's global seed does not reach (schemathesis seeds
+each of its tests itself)."""
+
+
+def _seed_line(config: pytest.Config) -> str:
+    seed = config.getoption(SEED_OPTION, default=None)
+    return (
+        f"property-based tests seed: {seed} (reproduce a failure: pytest <test id> --hypothesis-seed={seed})"
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return _seed_line(config)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    if terminalreporter.stats.get("failed") or terminalreporter.stats.get("error"):
+        terminalreporter.write_line(_seed_line(config), yellow=True)
 
 
 def _uses_postgres() -> bool:

@@ -30,6 +30,7 @@ def test_reliability_settings_are_applied():
 
 
 @pytest.mark.redis
+@pytest.mark.timeout(120)
 def test_ping_round_trips_through_a_real_worker():
     queue = f"test-{uuid.uuid4().hex[:8]}"
     worker = subprocess.Popen(

@@ -14,6 +14,7 @@ from tests.factories import ClinicFactory, IntegrationClientFactory
 
 
 @pytest.mark.postgres
+@pytest.mark.timeout(120)
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_registrations_of_one_identifier_create_one_patient():
     clinic = ClinicFactory()

@@ -31,7 +31,13 @@ from tests.delivery.support import (
 SUBMITTED_WHILE_DOWN = 200
 SUBMITTED_FOR_KILLS = 1000
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+# Each test waits up to ~3 minutes for a real worker under fault injection (slower under load).
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.timeout(480),
+]
 
 
 @pytest.fixture
