@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
-from .fields import StrictFieldsMixin, StrictSerializer
+from .fields import CleanCharField, StrictFieldsMixin, StrictSerializer
 
 
 class ProblemErrorSerializer(StrictSerializer):
@@ -60,7 +60,18 @@ OPERATION_OUTCOME_SCHEMA = {
 }
 
 
+# CleanCharField refuses control characters (Unicode category Cc: C0, DEL, C1); say so in the
+# document. Keep in step with intake.api.fields._is_forbidden_char.
+CLEAN_TEXT_PATTERN = r"^[^\x00-\x1F\x7F-\x9F]*$"
+
+
 class ProblemAutoSchema(AutoSchema):
+    def _map_serializer_field(self, field: Any, direction: Any, bypass_extensions: bool = False) -> Any:
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, CleanCharField) and schema.get("type") == "string":
+            schema.setdefault("pattern", CLEAN_TEXT_PATTERN)
+        return schema
+
     def _map_serializer(self, serializer: Any, direction: Any, bypass_extensions: bool = False) -> Any:
         schema = super()._map_serializer(serializer, direction, bypass_extensions)
         if direction == "request" and isinstance(serializer, StrictFieldsMixin):
