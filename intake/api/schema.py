@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
+
+from intake.text import forbidden_character
 
 from .fields import CleanCharField, StrictFieldsMixin, StrictSerializer
 
@@ -60,16 +63,33 @@ OPERATION_OUTCOME_SCHEMA = {
 }
 
 
-# CleanCharField refuses control characters (Unicode category Cc: C0, DEL, C1); say so in the
-# document. Keep in step with intake.api.fields._is_forbidden_char.
-CLEAN_TEXT_PATTERN = r"^[^\x00-\x1F\x7F-\x9F]*$"
+@functools.cache
+def refused_text_pattern(*, free_text: bool) -> str:
+    """A pattern matching text without the characters intake.text refuses, for the document.
+
+    Built from intake.text itself so the two cannot drift. Only the Basic Multilingual Plane is
+    listed (\\uXXXX escapes read alike in ECMA-262 and Python): the few refused code points above
+    it (format characters such as U+E0001, noncharacters such as U+1FFFF) are not in the pattern,
+    and the server's check stays the authority.
+    """
+    ranges: list[tuple[int, int]] = []
+    for point in range(0x10000):
+        if forbidden_character(chr(point), free_text=free_text) is None:
+            continue
+        if ranges and ranges[-1][1] == point - 1:
+            ranges[-1] = (ranges[-1][0], point)
+        else:
+            ranges.append((point, point))
+    body = "".join(f"\\u{a:04X}" if a == b else f"\\u{a:04X}-\\u{b:04X}" for a, b in ranges)
+    return f"^[^{body}]*$"
 
 
 class ProblemAutoSchema(AutoSchema):
     def _map_serializer_field(self, field: Any, direction: Any, bypass_extensions: bool = False) -> Any:
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         if isinstance(field, CleanCharField) and schema.get("type") == "string":
-            schema.setdefault("pattern", CLEAN_TEXT_PATTERN)
+            # The characters the field refuses (400), so generated and hand-written clients know.
+            schema.setdefault("pattern", refused_text_pattern(free_text=field.free_text))
         return schema
 
     def _map_serializer(self, serializer: Any, direction: Any, bypass_extensions: bool = False) -> Any:

@@ -65,6 +65,10 @@ NOT_CHECKED: dict[tuple[str, str], str] = {
     ("PATCH /api/v1/patients/{id}/", POSITIVE): "birth-date range, text rules",
     ("POST /api/v1/intakes/", POSITIVE): "patient id/identifier rule, birth-date range",
     ("POST /api/v1/intakes/{id}/revisions/", POSITIVE): "answers validated per instrument",
+    # A FHIR resource is validated against the FHIR specification (element names, types,
+    # cardinalities), which the document does not restate: it describes a JSON object.
+    ("POST /fhir/QuestionnaireResponse", POSITIVE): "FHIR R4 rules",
+    ("POST /fhir/QuestionnaireResponse/$extract", POSITIVE): "FHIR R4 rules",
     # A webhook URL must resolve to a public address: no DNS in tests, and not a schema property.
     ("POST /api/v1/webhooks/", POSITIVE): "URL must resolve",
     ("PUT /api/v1/webhooks/{id}/", POSITIVE): "URL must resolve",
@@ -118,3 +122,7 @@ def test_document_states_what_request_bodies_refuse():
     pattern = re.compile(note.get("pattern") or note["oneOf"][0]["pattern"])  # oneOf: may be blank
     assert pattern.match("Called the patient; booked physio.")
     assert not pattern.match("\x03ía") and not pattern.match("a\x00b") and not pattern.match("\x85")
+    assert pattern.match("two lines:\nfree text keeps them")  # a note is free text
+    family = components["PatientRequest"]["properties"]["family_name"]
+    short = re.compile(family.get("pattern") or family["oneOf"][0]["pattern"])
+    assert short.match("Ngũgĩ") and not short.match("Ann\u200b") and not short.match("Ann\u202e")
