@@ -50,7 +50,8 @@ from tests.delivery.support import (
 )
 from tests.factories import ClinicFactory, IntegrationClientFactory
 
-GUNICORN = ["--workers", "2", "--timeout", "30"]  # as the Dockerfile's CMD
+# As the Dockerfile's CMD: gunicorn.conf.py (2 workers, 30 s timeout, the request limits).
+GUNICORN = ["--config", str(ROOT / "gunicorn.conf.py"), "--access-logfile", "/dev/null"]
 INTAKES = 40
 CLIENTS = 4
 PROBLEM = "application/problem+json"
