@@ -38,6 +38,7 @@ from typing import Any as _Any  # noqa: E402
 
 from django import forms as _forms  # noqa: E402
 from django.contrib import messages as _messages  # noqa: E402
+from django.db import transaction as _transaction  # noqa: E402
 from django.db.models import QuerySet as _QuerySet  # noqa: E402
 from django.http import HttpRequest as _HttpRequest  # noqa: E402
 
@@ -108,7 +109,7 @@ class _WebhookSubscriptionForm(_forms.ModelForm):
 @admin.register(_m.WebhookSubscription)
 class WebhookSubscriptionAdmin(_ClinicAdminOnly):
     form = _WebhookSubscriptionForm
-    list_display = ["url", "clinic", "format", "is_active", "created_at"]
+    list_display = ["url", "clinic", "format", "is_active", "paused_until", "created_at"]
     list_filter = ["is_active", "format"]
     search_fields = ["url", "description"]
 
@@ -131,7 +132,10 @@ class WebhookSubscriptionAdmin(_ClinicAdminOnly):
         if not change:
             obj.secret = _new_secret()
             obj.created_by = f"user:{request.user.pk}"
+        was_paused, obj.paused_until = obj.paused_until is not None, None  # saving lifts a pause
         super().save_model(request, obj, form, change)
+        if was_paused:
+            _transaction.on_commit(lambda: _delivery.subscription_resume(subscription_id=obj.pk))
         if not change:
             self.message_user(
                 request,

@@ -53,6 +53,11 @@ class WebhookSubscriptionSerializer(StrictSerializer):
     )
     format = serializers.ChoiceField(choices=WebhookFormat.choices, default=WebhookFormat.JSON)
     is_active = serializers.BooleanField(default=True)
+    paused_until = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="Set while the receiver is failing: nothing is sent before this time (a change lifts it).",
+    )
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 

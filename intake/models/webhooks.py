@@ -31,6 +31,12 @@ class WebhookSubscription(models.Model):
     event_types = models.JSONField(help_text='Event types to receive, e.g. ["flag.created"].')
     format = models.CharField(max_length=10, choices=WebhookFormat.choices, default=WebhookFormat.JSON)
     is_active = models.BooleanField(default=True)
+    # Set when a delivery fails in a way worth retrying: until then no run sends anything here
+    # (the failed delivery's own next try), so a receiver that is down costs one request per try,
+    # whatever its backlog. Cleared by changing the URL or activity, or by a 2xx to a redelivery.
+    paused_until = models.DateTimeField(
+        null=True, blank=True, help_text="Receiver failing: no delivery is sent before this time."
+    )
     created_by = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -62,7 +68,12 @@ class WebhookDelivery(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
-    event = models.ForeignKey(OutboxEvent, on_delete=models.PROTECT, related_name="deliveries")
+    # No index led by the event: one in event order over the whole table let the planner walk all
+    # deliveries ever made to find one subscription's oldest pending one (every index here starts
+    # with the subscription). An event's deliveries are found through its clinic's subscriptions.
+    event = models.ForeignKey(
+        OutboxEvent, on_delete=models.PROTECT, related_name="deliveries", db_index=False
+    )
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempt_count = models.PositiveIntegerField(default=0)
     # Attempts made before the last manual redelivery: the retry schedule restarts after one.
@@ -80,14 +91,22 @@ class WebhookDelivery(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["event", "subscription"], name="webhook_delivery_one_per_event"),
+            models.UniqueConstraint(fields=["subscription", "event"], name="webhook_delivery_one_per_event"),
             models.CheckConstraint(
                 condition=models.Q(status__in=DeliveryStatus.values), name="webhook_delivery_status_valid"
             ),
         ]
         indexes = [
+            # A run takes its subscription's oldest pending deliveries (event order: `event` is the
+            # seq) and the sweeper asks whether a subscription has an overdue one: both walk these
+            # from the start, so neither reads a down receiver's backlog.
             models.Index(
-                fields=["next_attempt_at"],
+                fields=["subscription", "event"],
+                name="webhook_delivery_queue",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(
+                fields=["subscription", "next_attempt_at"],
                 name="webhook_delivery_due",
                 condition=models.Q(status="pending"),
             ),

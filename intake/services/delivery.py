@@ -13,6 +13,7 @@ import contextlib
 import http.client
 import json
 import logging
+import math
 import random
 import socket
 import ssl
@@ -212,36 +213,92 @@ def subscription_deliver_due(*, subscription_id: uuid.UUID | str) -> BatchResult
     """Send the subscription's due deliveries in event order. Returns the delays of the tries due
     soon and, if it stopped early, when to run again for the rest (`resume_after`).
 
-    The wake-up mark is cleared first, so a delivery committed from now on wakes another run.
+    1. The wake-up mark is cleared first, so a delivery committed from now on wakes another run.
+    2. A paused subscription (its receiver failed; `paused_until` ahead) is left alone: one read.
+    3. The first round sends the oldest due delivery alone; only once it is delivered do rounds of
+       SEND_BATCH follow, over the same connection. So a run that finds the receiver down touches
+       one delivery, its attempt and the subscription, however long the backlog: a failure worth
+       retrying pauses the subscription until that delivery's next try (its own schedule) and
+       leaves every other delivery as it was.
     """
+    pk = uuid.UUID(str(subscription_id))
     with contextlib.suppress(Exception):
-        cache.delete(WAKE_KEY.format(subscription_id))
+        cache.delete(WAKE_KEY.format(pk))
+    paused_until = WebhookSubscription.objects.filter(pk=pk).values_list("paused_until", flat=True).first()
+    now = timezone.now()
+    if paused_until is not None and paused_until > now:
+        # No new resume is scheduled: the run that paused it did, and each paused run adding one
+        # would multiply them. The sweeper wakes it after the pause if that message is lost.
+        _hold_wake_ups(pk, (paused_until - now).total_seconds())
+        return BatchResult({}, stopped=True, paused_until=paused_until)
     delays: dict[uuid.UUID, float] = {}
     started = time.monotonic()
     resume_after: float | None = None
-    for _ in range(SEND_ROUNDS):
-        due = list(
-            WebhookDelivery.objects.filter(
-                subscription_id=uuid.UUID(str(subscription_id)),
-                status=DeliveryStatus.PENDING,
-                next_attempt_at__lte=timezone.now(),
+    paused: datetime | None = None
+    size = 1
+    connections = Connections()
+    try:
+        for _ in range(SEND_ROUNDS):
+            # Index webhook_delivery_queue: the first `size` pending rows in event order, read from
+            # the start (a row not due, e.g. claimed by another run, is skipped, not sorted).
+            due = list(
+                WebhookDelivery.objects.filter(
+                    subscription_id=pk, status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now()
+                )
+                .order_by("event_id")
+                .values_list("pk", flat=True)[:size]
             )
-            .order_by("event__seq")
-            .values_list("pk", flat=True)[:SEND_BATCH]
-        )
-        if not due:
-            break
-        remaining = SEND_BUDGET_SECONDS - (time.monotonic() - started)
-        batch = deliveries_attempt(delivery_ids=due, stop_after_failure=True, budget_seconds=remaining)
-        delays.update(batch.delays)
-        if batch.stopped:
-            resume_after = batch.resume_after
-            break
-        if len(due) < SEND_BATCH:
-            break
-    else:
-        resume_after = 0.0  # rounds used up with more due: go on in a new run
-    return BatchResult(delays, stopped=resume_after is not None, resume_after=resume_after)
+            if not due:
+                break
+            remaining = SEND_BUDGET_SECONDS - (time.monotonic() - started)
+            batch = deliveries_attempt(
+                delivery_ids=due, stop_after_failure=True, budget_seconds=remaining, connections=connections
+            )
+            delays.update(batch.delays)
+            if batch.stopped:
+                resume_after, paused = batch.resume_after, batch.paused_until
+                break
+            if len(due) < size:
+                break
+            size = SEND_BATCH
+        else:
+            resume_after = 0.0  # rounds used up with more due: go on in a new run
+    finally:
+        connections.close()
+    if paused is not None:
+        _pause(pk, paused)
+    return BatchResult(
+        delays, stopped=resume_after is not None, resume_after=resume_after, paused_until=paused
+    )
+
+
+def _pause(subscription_id: uuid.UUID, until: datetime) -> None:
+    """No run sends to this subscription before `until`; commits meanwhile publish no wake-up
+    (the run that paused it scheduled one for then, and the sweeper is the backstop)."""
+    WebhookSubscription.objects.filter(pk=subscription_id).update(paused_until=until)
+    _hold_wake_ups(subscription_id, (until - timezone.now()).total_seconds())
+    logger.warning(
+        "webhook subscription %s: receiver failing, paused until %s", subscription_id, until.isoformat()
+    )
+
+
+def _hold_wake_ups(subscription_id: uuid.UUID, seconds: float) -> None:
+    """Keep the wake-up mark set while the subscription is paused: a commit then costs one cache
+    call, not a message and a run that would only find the pause."""
+    if seconds <= 0:
+        return
+    with contextlib.suppress(Exception):
+        cache.set(WAKE_KEY.format(subscription_id), 1, timeout=math.ceil(seconds))
+
+
+def subscription_resume(*, subscription_id: uuid.UUID | str) -> None:
+    """Lift a subscription's pause now (its URL or settings were changed, or a redelivery got a
+    2xx) and wake its sender. The delivery that failed keeps its own next try."""
+    pk = uuid.UUID(str(subscription_id))
+    WebhookSubscription.objects.filter(pk=pk, paused_until__isnull=False).update(paused_until=None)
+    with contextlib.suppress(Exception):
+        cache.delete(WAKE_KEY.format(pk))
+    wake_subscription(pk, log_ids=f"subscription {pk}")
 
 
 def fan_out_on_commit(events: list[OutboxEvent]) -> None:
@@ -285,9 +342,9 @@ def outbox_dispatch(*, seq: int) -> None:
             _fan_out([event])
             OutboxEvent.objects.filter(seq=seq).update(dispatched_at=timezone.now())
         subscription_ids = list(
-            WebhookDelivery.objects.filter(event=event, status=DeliveryStatus.PENDING).values_list(
-                "subscription_id", flat=True
-            )
+            WebhookDelivery.objects.filter(
+                subscription__clinic_id=event.clinic_id, event=event, status=DeliveryStatus.PENDING
+            ).values_list("subscription_id", flat=True)
         )
         notification_ids: list[int] = []
         if event.event_type in (FLAG_CREATED, FLAG_UPDATED):
@@ -550,21 +607,16 @@ def _waits_for_earlier(delivery: WebhookDelivery, *, sent_just_now: Iterable[int
     """True while an earlier event about the same subject is not yet delivered to this subscription:
     receivers never see a flag's update before its creation (dead letters do not block).
 
-    One query that starts from the subject's earlier events (index `outbox_subject`, usually none
-    or one) rather than from the subscription's pending deliveries, which grow with any backlog:
-    an earlier event blocks while its delivery here is pending, or while it is not fanned out yet.
+    Starts from the subject's earlier events (index `outbox_subject`, a few): one blocks while it
+    is not fanned out yet, or while its delivery here is pending (one probe per earlier event on
+    `webhook_delivery_queue`). Two queries rather than one EXISTS inside an OR, which PostgreSQL
+    may run as a hashed subplan that reads the subscription's whole pending backlog.
     `sent_just_now`: seqs delivered here earlier in this batch (their rows are updated at its end).
     """
     event = delivery.event
     if _first_about_its_subject(event):
-        return False  # nothing can come before it (saves the query on most deliveries)
-    pending_here = Exists(
-        WebhookDelivery.objects.filter(
-            event_id=OuterRef("seq"), subscription_id=delivery.subscription_id, status=DeliveryStatus.PENDING
-        )
-    )
-    not_fanned_out = Q(dispatched_at=None, event_type__in=delivery.subscription.event_types)
-    return (
+        return False  # nothing can come before it (saves the queries on most deliveries)
+    earlier = list(
         OutboxEvent.objects.filter(
             clinic_id=event.clinic_id,
             subject_type=event.subject_type,
@@ -572,8 +624,17 @@ def _waits_for_earlier(delivery: WebhookDelivery, *, sent_just_now: Iterable[int
             seq__lt=event.seq,
         )
         .exclude(seq__in=list(sent_just_now))
-        .filter(pending_here | not_fanned_out)
-        .exists()
+        .values_list("seq", "dispatched_at", "event_type")
+    )
+    subscribed = delivery.subscription.event_types
+    if any(dispatched_at is None and event_type in subscribed for _, dispatched_at, event_type in earlier):
+        return True  # its delivery here may not exist yet
+    return bool(earlier) and (
+        WebhookDelivery.objects.filter(
+            subscription_id=delivery.subscription_id,
+            status=DeliveryStatus.PENDING,
+            event_id__in=[seq for seq, _, _ in earlier],
+        ).exists()
     )
 
 
@@ -598,6 +659,7 @@ class BatchResult:
     delays: dict[uuid.UUID, float]  # delivery id → seconds until its next try (tries due soon)
     stopped: bool  # gave up early (a failure, or out of time); the rest was released
     resume_after: float | None = None  # when the released rest is due again (seconds)
+    paused_until: datetime | None = None  # a failure's next try: the subscription waits for it
 
 
 def deliveries_attempt(
@@ -605,15 +667,20 @@ def deliveries_attempt(
     delivery_ids: Iterable[uuid.UUID | str],
     stop_after_failure: bool = False,
     budget_seconds: float | None = None,
+    connections: Connections | None = None,
 ) -> BatchResult:
     """One attempt at each due delivery among these, in event order, sharing one connection per
-    target. Deliveries not due, or held by another worker, are left alone. The outcomes are
-    recorded RECORD_EVERY at a time, each group in one transaction.
+    target (`connections`: the caller's, kept open for its next batch). Deliveries not due, or
+    held by another worker, are left alone. The outcomes are recorded RECORD_EVERY at a time,
+    each group in one transaction.
 
     With `stop_after_failure`, the first attempt that failed in a way worth retrying (or running
-    out of `budget_seconds`) ends the batch: the deliveries not attempted are released, due when
-    the failed one is retried (or at once, out of time), so a receiver that is down or slow costs
-    one request per run, not one per waiting event.
+    out of `budget_seconds`) ends the batch: the deliveries of this batch not attempted are
+    released, due when the failed one is retried (`paused_until`, for the caller to pause the
+    subscription) or at once (out of time, or the failed one was dead-lettered).
+
+    A 2xx for a paused subscription (a redelivery while its receiver was thought down) lifts the
+    pause and wakes the subscription's sender.
     """
     started = time.monotonic()
     claimed = _claim(delivery_ids)
@@ -629,7 +696,8 @@ def deliveries_attempt(
     sent: list[int] = []
     released: list[uuid.UUID] = []
     failed: uuid.UUID | None = None
-    connections = Connections()
+    recovered: set[uuid.UUID] = set()
+    pool = connections if connections is not None else Connections()
     try:
         for position, delivery in enumerate(deliveries):
             if budget_seconds is not None and time.monotonic() - started > budget_seconds:
@@ -655,7 +723,7 @@ def deliveries_attempt(
                 if subscription.format == WebhookFormat.FHIR
                 else "application/json",
             )
-            outcome = http_post(subscription.url, body=body, headers=headers, connections=connections)
+            outcome = http_post(subscription.url, body=body, headers=headers, connections=pool)
             outcomes.append((delivery, outcome, True))
             if len(outcomes) >= RECORD_EVERY:  # a worker killed now re-sends at most these
                 delays.update(_finish(outcomes))
@@ -669,26 +737,38 @@ def deliveries_attempt(
             )
             if outcome.delivered:
                 sent.append(event.seq)
+                if subscription.paused_until is not None and subscription.paused_until > timezone.now():
+                    recovered.add(subscription.pk)
             elif stop_after_failure and outcome.retryable:
                 released = [d.pk for d in deliveries[position + 1 :]]
                 failed = delivery.pk
                 break
     finally:
-        connections.close()
+        if connections is None:
+            pool.close()
         delays.update(_finish(outcomes))
-    if not released:
+    for subscription_id in recovered:
+        subscription_resume(subscription_id=subscription_id)
+    if not released and failed is None:
         return BatchResult(delays, stopped=False)
-    # The rest waits for the failed one's next try (its schedule, not a new one), or runs at once.
+    # The rest of this batch waits for the failed one's next try (its schedule, not a new one), or
+    # runs at once. Only rows this batch claimed are touched: the backlog behind them is not.
     now = timezone.now()
     resume_at = now
     if failed is not None:
         delays.pop(failed, None)  # the resumed run covers it too
         retry = WebhookDelivery.objects.filter(pk=failed, status=DeliveryStatus.PENDING)
         resume_at = max(retry.values_list("next_attempt_at", flat=True).first() or now, now)
-    WebhookDelivery.objects.filter(pk__in=released, status=DeliveryStatus.PENDING).update(
-        next_attempt_at=resume_at, enqueued_at=resume_at
+    if released:
+        WebhookDelivery.objects.filter(pk__in=released, status=DeliveryStatus.PENDING).update(
+            next_attempt_at=resume_at, enqueued_at=resume_at
+        )
+    return BatchResult(
+        delays,
+        stopped=True,
+        resume_after=(resume_at - now).total_seconds(),
+        paused_until=resume_at if resume_at > now else None,
     )
-    return BatchResult(delays, stopped=True, resume_after=(resume_at - now).total_seconds())
 
 
 def _finish(outcomes: list[tuple[WebhookDelivery, Outcome, bool]]) -> dict[uuid.UUID, float]:
@@ -796,16 +876,25 @@ def delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
 @dataclass(frozen=True)
 class SweepResult:
     events: int
-    deliveries: int
+    subscriptions: int
     notifications: int
 
 
 def outbox_sweep() -> SweepResult:
-    """Re-send what a lost message left behind: undispatched events, overdue deliveries and
-    unsent notifications older than OUTBOX_REDISPATCH_AFTER_SECONDS. Safe to run any time."""
-    from intake.tasks import deliver_webhook, dispatch_events, send_notification
+    """Re-send what a lost message left behind: undispatched events, subscriptions with overdue
+    deliveries and unsent notifications older than OUTBOX_REDISPATCH_AFTER_SECONDS. Safe to run
+    any time.
 
-    cutoff = timezone.now() - timedelta(seconds=settings.OUTBOX_REDISPATCH_AFTER_SECONDS)
+    A subscription is woken (one run, its deliveries in order over one connection), never each of
+    its deliveries: a message per overdue delivery flooded the queue behind a killed worker's
+    backlog (each sweep re-sent every delivery still waiting behind the previous copies) and
+    tried a down receiver once per waiting event. The wake-up mark is not consulted: it may have
+    been set by a wake-up that died with its worker.
+    """
+    from intake.tasks import deliver_subscription, dispatch_events, send_notification
+
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.OUTBOX_REDISPATCH_AFTER_SECONDS)
     seqs = list(
         OutboxEvent.objects.filter(dispatched_at=None, occurred_at__lt=cutoff)
         .order_by("seq")
@@ -813,18 +902,20 @@ def outbox_sweep() -> SweepResult:
     )
     for chunk in _chunks(seqs, 100):
         enqueue(dispatch_events, chunk, log_ids=f"outbox seq {chunk[0]}..{chunk[-1]}")
-    # A delivery is overdue once its retry time (or a dead worker's lease) has passed, and its
-    # last message is as old: that message was lost, or sits behind a long queue.
-    delivery_ids = list(
-        WebhookDelivery.objects.filter(
-            status=DeliveryStatus.PENDING, next_attempt_at__lt=cutoff, enqueued_at__lt=cutoff
-        )
-        .order_by("next_attempt_at")
+    # Overdue: due (retry time or a dead worker's lease passed) this long ago and still pending, so
+    # its message was lost or sits behind a long queue. One probe per subscription on the index
+    # webhook_delivery_due; paused subscriptions are skipped until their pause ends.
+    overdue = WebhookDelivery.objects.filter(
+        subscription_id=OuterRef("pk"), status=DeliveryStatus.PENDING, next_attempt_at__lt=cutoff
+    )
+    subscription_ids = list(
+        WebhookSubscription.objects.filter(Q(paused_until=None) | Q(paused_until__lte=now))
+        .filter(Exists(overdue))
+        .order_by("pk")
         .values_list("pk", flat=True)[:SWEEP_LIMIT]
     )
-    WebhookDelivery.objects.filter(pk__in=delivery_ids).update(enqueued_at=timezone.now())
-    for delivery_id in delivery_ids:
-        enqueue(deliver_webhook, str(delivery_id), log_ids=f"delivery {delivery_id}")
+    for subscription_id in subscription_ids:
+        enqueue(deliver_subscription, str(subscription_id), log_ids=f"subscription {subscription_id}")
     notification_ids = list(
         FlagNotification.objects.filter(sent_at=None, created_at__lt=cutoff)
         .exclude(kind=NotificationKind.DIGEST)
@@ -832,14 +923,14 @@ def outbox_sweep() -> SweepResult:
     )
     for notification_id in notification_ids:
         enqueue(send_notification, notification_id, log_ids=f"notification {notification_id}")
-    if seqs or delivery_ids or notification_ids:
+    if seqs or subscription_ids or notification_ids:
         logger.info(
-            "outbox sweep re-sent %d events, %d deliveries, %d notifications",
+            "outbox sweep re-sent %d events, woke %d subscriptions, re-sent %d notifications",
             len(seqs),
-            len(delivery_ids),
+            len(subscription_ids),
             len(notification_ids),
         )
-    return SweepResult(len(seqs), len(delivery_ids), len(notification_ids))
+    return SweepResult(len(seqs), len(subscription_ids), len(notification_ids))
 
 
 def _chunks(items: list[int], size: int) -> Iterable[list[int]]:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.db import transaction
+
 from intake.models import Clinic, WebhookFormat, WebhookSubscription
 
+from .delivery import subscription_resume
 from .ssrf import resolve_target
 from .webhook_signature import new_secret
 
@@ -38,6 +41,8 @@ def subscription_create(
 
 
 def subscription_update(*, subscription: WebhookSubscription, changes: dict[str, Any]) -> WebhookSubscription:
+    """Apply `changes`. A change lifts a pause (a receiver that failed: the URL may be fixed now):
+    its sender is woken after commit and tries the oldest due delivery at once."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
@@ -45,5 +50,9 @@ def subscription_update(*, subscription: WebhookSubscription, changes: dict[str,
         resolve_target(changes["url"])
     for name, value in changes.items():
         setattr(subscription, name, sorted(set(value)) if name == "event_types" else value)
-    subscription.save(update_fields=[*changes, "updated_at"])
+    was_paused = subscription.paused_until is not None
+    subscription.paused_until = None
+    subscription.save(update_fields=[*changes, "paused_until", "updated_at"])
+    if was_paused:
+        transaction.on_commit(lambda: subscription_resume(subscription_id=subscription.pk))
     return subscription

@@ -190,12 +190,16 @@ def test_a_flags_update_is_never_delivered_before_its_creation(
 ):
     receiver.plan = [503]  # the creation's first try fails; its retry is due later
     webhook_settings.WEBHOOK_RETRY_SCHEDULE = [600]
-    subscribe(api, receiver.url, event_types=["flag.created", "flag.updated"])
+    subscription = subscribe(api, receiver.url, event_types=["flag.created", "flag.updated"])
     flag_id = submit(api, **URGENT_FLAG_ANSWERS)["flags"][0]["id"]
     created = WebhookDelivery.objects.get(event__event_type="flag.created")
     assert created.status == DeliveryStatus.PENDING and created.next_attempt_at > timezone.now()
     with django_capture_on_commit_callbacks(execute=True):
         assert api.post(f"/api/v1/flags/{flag_id}/acknowledge/", {}, format="json").status_code == 200
+    # The failure paused the subscription: the update is not looked at before the creation's retry.
+    assert WebhookSubscription.objects.get(pk=subscription["id"]).paused_until == created.next_attempt_at
+    assert WebhookDelivery.objects.get(event__event_type="flag.updated").attempt_count == 0
+    _lift_pause(api, subscription["id"], django_capture_on_commit_callbacks)
 
     updated = WebhookDelivery.objects.get(event__event_type="flag.updated")
     # The update's attempt found the creation still pending: nothing sent, tried again later.
@@ -241,7 +245,7 @@ def test_a_revisions_scores_wait_for_the_first_revisions(
 ):
     receiver.plan = [503]  # revision 1's intake.scored fails once; its retry is due later
     webhook_settings.WEBHOOK_RETRY_SCHEDULE = [600]
-    subscribe(api, receiver.url, event_types=["intake.scored"])
+    subscription = subscribe(api, receiver.url, event_types=["intake.scored"])
     intake_id = submit(api)["id"]
     body = intake_body()
     del body["patient"]
@@ -249,6 +253,15 @@ def test_a_revisions_scores_wait_for_the_first_revisions(
     with django_capture_on_commit_callbacks(execute=True):
         response = api.post(f"/api/v1/intakes/{intake_id}/revisions/", body, format="json")
     assert response.status_code == 201
+    _lift_pause(api, subscription["id"], django_capture_on_commit_callbacks)  # revision 1 still waits
     second = WebhookDelivery.objects.get(event__payload__revision=2)
     assert second.attempt_count == 0 and second.next_attempt_at > timezone.now()
     assert len(receiver.requests) == 1  # only revision 1's failed try
+
+
+def _lift_pause(api, subscription_id, capture_on_commit_callbacks):
+    """Change the subscription (which lifts its pause and wakes its sender at once), so the
+    ordering check, not the pause, is what holds a later event back."""
+    with capture_on_commit_callbacks(execute=True):
+        response = api.patch(f"/api/v1/webhooks/{subscription_id}/", {"description": "x"}, format="json")
+    assert response.status_code == 200 and response.json()["paused_until"] is None

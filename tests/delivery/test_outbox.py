@@ -10,7 +10,13 @@ from django.test import TestCase
 from kombu.exceptions import OperationalError
 
 from intake import tasks
-from intake.models import DeliveryStatus, FlagNotification, OutboxEvent, WebhookDelivery
+from intake.models import (
+    DeliveryStatus,
+    FlagNotification,
+    OutboxEvent,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from intake.services.delivery import SweepResult, outbox_sweep
 from tests.delivery.support import URGENT_FLAG_ANSWERS, Receiver, submit, subscribe
 
@@ -42,7 +48,7 @@ def test_broker_down_at_commit_still_returns_201_and_the_sweeper_delivers(
 
     with TestCase.captureOnCommitCallbacks(execute=True):
         result = outbox_sweep()
-    assert (result.deliveries, result.notifications) == (2, 1)
+    assert (result.subscriptions, result.notifications) == (1, 1)  # one run sends both events
     assert set(receiver.ids_delivered()) == {str(e.event_id) for e in events}
     assert FlagNotification.objects.filter(sent_at=None).count() == 0
 
@@ -108,16 +114,24 @@ def test_a_receiver_that_fails_costs_one_request_per_run_not_one_per_event(
         for _ in range(3):
             submit(api, **URGENT_FLAG_ANSWERS)
         woken.clear()
+        before = dict(WebhookDelivery.objects.values_list("pk", "next_attempt_at"))
         tasks.deliver_subscription.apply(args=(subscription["id"],))
         assert len(receiver.requests) == 1
         failed = WebhookDelivery.objects.get(attempt_count=1)
         assert failed.last_status_code == 503 and failed.status == DeliveryStatus.PENDING
-        # The rest is released untouched, due with the failed one's next try; one run is
-        # scheduled for then (not a message per delivery).
+        # The subscription waits for the failed one's next try; the rest is not even claimed
+        # (still due as created), and one run is scheduled for then (not a message per delivery).
+        paused_until = WebhookSubscription.objects.get(pk=subscription["id"]).paused_until
+        assert paused_until == failed.next_attempt_at
         rest = WebhookDelivery.objects.filter(attempt_count=0)
-        assert rest.count() == 5 and {d.next_attempt_at for d in rest} == {failed.next_attempt_at}
+        assert rest.count() == 5 and all(d.next_attempt_at == before[d.pk] for d in rest)
         assert [k["args"] for k in woken] == [(subscription["id"],)]
         assert 110 < woken[0]["countdown"] <= 120
+        # Commits and runs while paused send nothing and publish nothing.
+        woken.clear()
+        submit(api, **URGENT_FLAG_ANSWERS)
+        tasks.deliver_subscription.apply(args=(subscription["id"],))
+        assert woken == [] and len(receiver.requests) == 1
     finally:
         receiver.close()
 
@@ -143,7 +157,7 @@ def test_sweeper_leaves_recent_deliveries_to_their_own_message(
     monkeypatch.setattr(tasks.deliver_subscription, "apply_async", lambda *a, **k: None)
     submit(api)
     assert WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING).count() == 1
-    assert outbox_sweep() == SweepResult(events=0, deliveries=0, notifications=0)
+    assert outbox_sweep() == SweepResult(events=0, subscriptions=0, notifications=0)
 
 
 def test_sweeper_resends_a_delivery_whose_worker_died(webhook_settings, api, patient, receiver, monkeypatch):
@@ -156,6 +170,6 @@ def test_sweeper_resends_a_delivery_whose_worker_died(webhook_settings, api, pat
         next_attempt_at=delivery.created_at - timedelta(seconds=5)
     )
     monkeypatch.undo()
-    assert outbox_sweep().deliveries == 1
+    assert outbox_sweep().subscriptions == 1
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.DELIVERED and len(receiver.requests) == 1
