@@ -61,6 +61,14 @@ def worker(transactional_db, broker, tmp_path):
     process.stop()
 
 
+@pytest.fixture
+def stopped_worker(transactional_db, broker, tmp_path):
+    """A worker the test starts itself (after building a backlog)."""
+    process = Worker(broker_url=broker.url, db_url=database_url(connection.settings_dict), tmp_path=tmp_path)
+    yield process
+    process.stop()
+
+
 def _post_intakes(api, count: int) -> None:
     for _ in range(count):
         response = api.post("/api/v1/intakes/", intake_body(), format="json")
@@ -96,22 +104,33 @@ def test_redis_down_at_submit_loses_no_event(fast_settings, api, patient, broker
         receiver.close()
 
 
-def test_worker_killed_mid_delivery_loses_no_event(fast_settings, api, patient, worker):
-    receiver = Receiver(delay=0.05)
+def test_worker_killed_mid_delivery_loses_no_event(fast_settings, api, patient, stopped_worker):
+    """Three SIGKILLs while a backlog is being sent. The intakes are posted before the worker
+    starts: a worker that keeps up with the posting (a loaded machine posts slowly) left nothing
+    to deliver when the kills began, and the wait for more deliveries ran out after 60 s. After
+    each restart the sweeper wakes the subscription (its run's message died unacknowledged with
+    the worker, restored by Redis only after the visibility timeout)."""
+    worker = stopped_worker
+    receiver = Receiver(delay=0.02)
     try:
         subscribe(api, receiver.url, event_types=["intake.scored"])
         count = SUBMITTED_FOR_KILLS
         _post_intakes(api, count)
         expected = {str(e) for e in OutboxEvent.objects.values_list("event_id", flat=True)}
         assert len(expected) == count
+        worker.start()
         rng = random.Random(5)
         for round_number in range(3):
+            restarted = time.monotonic()
             target = len(receiver.ids_delivered()) + rng.randint(10, 40)
             wait_for(lambda t=target: len(receiver.ids_delivered()) >= t, timeout=60, message=worker.output())
+            delivered = len(receiver.ids_delivered())
+            assert delivered < count, "nothing left to deliver: the kill would not be mid-delivery"
             worker.kill()  # SIGKILL, mid-delivery: no acknowledgement, no cleanup
             worker.start()
             print(
-                f"killed the worker (round {round_number + 1}) at {len(receiver.ids_delivered())} delivered"
+                f"killed the worker (round {round_number + 1}) at {delivered} delivered, "
+                f"{time.monotonic() - restarted:.1f} s after it (re)started"
             )
         started = time.monotonic()
         wait_for(
