@@ -277,18 +277,27 @@ WORKER_ENV = {
 class Worker:
     """`celery worker -B` (embedded beat, so the real sweeper runs) on the test database."""
 
-    def __init__(self, *, broker_url: str, db_url: str, tmp_path: Path, concurrency: int = 2) -> None:
+    def __init__(
+        self,
+        *,
+        broker_url: str,
+        db_url: str,
+        tmp_path: Path,
+        concurrency: int = 2,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.broker_url, self.db_url, self.tmp_path, self.concurrency = (
             broker_url,
             db_url,
             tmp_path,
             concurrency,
         )
+        self.env = WORKER_ENV if env is None else env  # {}: the settings' own defaults
         self.process: subprocess.Popen[bytes] | None = None
         self.log = tmp_path / "worker.log"
 
     def start(self) -> None:
-        env = {**os.environ, **WORKER_ENV, "REDIS_URL": self.broker_url, "DATABASE_URL": self.db_url}
+        env = {**os.environ, **self.env, "REDIS_URL": self.broker_url, "DATABASE_URL": self.db_url}
         env.pop("FAIL_ON_SKIP", None)
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
@@ -332,6 +341,21 @@ class Worker:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
             self.process = None
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the worker's processes (its session: pool, beat), from /proc."""
+        if self.process is None:
+            return 0.0
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                text = stat.read_text()
+            except OSError:
+                continue
+            fields = text[text.rindex(")") + 2 :].split()
+            if int(fields[3]) == self.process.pid:  # session id
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
