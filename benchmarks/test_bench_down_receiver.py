@@ -128,7 +128,7 @@ def test_down_receiver_with_a_backlog(broker, settings, tmp_path, capsys):
     with capsys.disabled():
         print(
             f"\ndown receiver, {BACKLOG:,} waiting, {SECONDS:.0f} s per phase: "
-            f"no subscription {reference[0]:.1f} intakes/s, worker {reference[1]:.0f} % of a core; "
-            f"receiver down {down[0]:.1f} intakes/s, worker {down[1]:.0f} % of a core "
+            f"no subscription {reference[0]:.1f} intakes/s, worker {reference[1]:.1f} % of a core; "
+            f"receiver down {down[0]:.1f} intakes/s, worker {down[1]:.1f} % of a core "
             f"({attempts} attempts made, {pending:,} pending at the end)"
         )
