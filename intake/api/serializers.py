@@ -35,6 +35,18 @@ class IdentifierSerializer(StrictSerializer):
     system = CleanCharField(max_length=255, help_text="Namespace URI, e.g. the EHR's MRN system.")
     value = CleanCharField(max_length=255)
 
+    def validate(self, attrs: dict[str, str]) -> dict[str, str]:
+        # An identifier is one value, sent whole even in a PATCH: DRF's partial mode (inherited
+        # from the PATCH) would let `{"system": …}` through without its `value`.
+        missing = {
+            name: [serializers.ErrorDetail(field.error_messages["required"], code="required")]
+            for name, field in self.fields.items()
+            if name not in attrs
+        }
+        if missing:
+            raise serializers.ValidationError(missing)
+        return attrs
+
 
 class PatientSerializer(StrictModelSerializer):
     family_name = CleanCharField(max_length=100)

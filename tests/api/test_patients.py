@@ -228,3 +228,27 @@ class TestClinicIsolation:
         )
         assert response.status_code == 200
         assert PatientIdentifier.objects.filter(value="SECRET-1").count() == 2
+
+
+@pytest.mark.parametrize("method", ["patch", "put"])
+@pytest.mark.parametrize(
+    ("identifiers", "missing"),
+    [
+        ([{"system": "0"}], ["identifiers[0].value"]),
+        ([{"value": "MRN-1"}], ["identifiers[0].system"]),
+        ([{"system": "urn:a", "value": "1"}, {}], ["identifiers[1].system", "identifiers[1].value"]),
+    ],
+)
+def test_identifier_missing_a_field_is_400_naming_it_on_update(api, clinic, method, identifiers, missing):
+    # given
+    patient = PatientFactory(clinic=clinic)
+    IdentifierFactory(patient=patient, value="KEEP")
+    body = {"identifiers": identifiers} if method == "patch" else {**NEW, "identifiers": identifiers}
+    # when
+    response = getattr(api, method)(f"/api/v1/patients/{patient.id}/", body, format="json")
+    # then
+    assert response.status_code == 400, response.content
+    errors = response.json()["errors"]
+    assert [error["path"] for error in errors] == missing
+    assert {error["code"] for error in errors} == {"required"}
+    assert [i.value for i in patient.identifiers.all()] == ["KEEP"]
