@@ -49,6 +49,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "intake.api.middleware.RequestSizeLimitMiddleware",
     "intake.audit.AuditMiddleware",
+    # After the audit: a refused query string is a response like any other, so it is recorded.
+    "intake.api.middleware.QueryStringGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

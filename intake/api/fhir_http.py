@@ -72,6 +72,7 @@ from intake.services.intakes import (
 from .parsers import StrictJSONParser
 from .permissions import get_actor
 from .problems import FHIR_JSON, outcome_from_problem, problem_exception_handler
+from .query import query_single
 from .views import audit_intake_write, run_idempotently
 
 
@@ -396,9 +397,12 @@ class RiskAssessmentReadView(FhirView):
         )
 
 
+NON_EMPTY_STRING = {"type": "string", "minLength": 1}
+
+
 def _patient_parameter(request: Request, name: str) -> Patient:
     """The caller's clinic's patient a search parameter names (`Patient/{id}` or the id); else 400."""
-    value = request.query_params.get(name, "").removeprefix("Patient/")
+    value = (query_single(request.query_params, name) or "").removeprefix("Patient/")
     try:
         patient = Patient.objects.filter(clinic=get_actor(request).clinic, pk=uuid.UUID(value)).first()
     except ValueError:
@@ -416,10 +420,10 @@ class ObservationSearchView(FhirView):
     @extend_schema(
         summary="FHIR: search score Observations by subject and code",
         parameters=[
-            OpenApiParameter("subject", OpenApiTypes.STR, required=True, description="Patient/{id}"),
+            OpenApiParameter("subject", NON_EMPTY_STRING, required=True, description="Patient/{id}"),
             OpenApiParameter(
                 "code",
-                OpenApiTypes.STR,
+                NON_EMPTY_STRING,
                 description="LOINC total code (e.g. 44261-6), our instrument code, or system|code.",
             ),
         ],
@@ -429,8 +433,11 @@ class ObservationSearchView(FhirView):
     def get(self, request: Request) -> Response:
         patient = _patient_parameter(request, "subject")
         rows = current_scores(patient=patient)
-        if "code" in request.query_params:
-            instruments = instruments_for_code(request.query_params["code"])
+        code = query_single(request.query_params, "code")
+        if code is not None:
+            if not code.strip():
+                raise ValidationError({"code": ["Give a value, or leave the parameter out."]})
+            instruments = instruments_for_code(code)
             rows = [row for row in rows if row.instrument in instruments]
         for row in rows:
             audit_touch(
@@ -471,7 +478,7 @@ class AuditEventSearchView(FhirView):
     @extend_schema(
         summary="FHIR: a patient's audit trail (clinic administrators only)",
         parameters=[
-            OpenApiParameter("patient", OpenApiTypes.STR, required=True, description="Patient/{id} or the id")
+            OpenApiParameter("patient", NON_EMPTY_STRING, required=True, description="Patient/{id} or the id")
         ],
         responses=OpenApiResponse(description="A FHIR searchset Bundle of AuditEvents."),
         tags=["fhir"],

@@ -1,4 +1,5 @@
-"""Refuse oversized requests (body, URL, headers) before anything reads them.
+"""Refuse oversized requests (body, URL, headers) and unreadable query strings before anything
+reads them.
 
 The limits here are below gunicorn's (gunicorn.conf.py), so a request that is merely too large
 is answered by Django, with problem details (an OperationOutcome under /fhir/), not by gunicorn's
@@ -10,9 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from .problems import error_response
+from .problems import (
+    FHIR_JSON,
+    PROBLEM_CONTENT_TYPE,
+    error_response,
+    outcome_from_problem,
+    problem_body,
+    render_pointer,
+)
+from .query import QueryError, query_string_errors
 
 
 class RequestSizeLimitMiddleware:
@@ -78,3 +87,54 @@ class RequestSizeLimitMiddleware:
                 detail=f"The request body is {length} bytes; this service accepts at most {limit}.",
             )
         return None
+
+
+class QueryStringGuardMiddleware:
+    """400 for a query string no endpoint may read (invalid UTF-8, NUL, control or format
+    characters, too many parameters), naming each parameter: problem details under /api/, an
+    OperationOutcome under /fhir/.
+
+    One place for every endpoint, before any view, filter or paginator reads `request.GET`
+    (which would see such bytes only after Django's lenient decoding).
+    """
+
+    prefixes = ("/api/", "/fhir/")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(self.prefixes):
+            errors = query_string_errors(
+                _raw_query_string(request), max_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+            )
+            if errors:
+                return _query_refusal(request, errors)
+        return self.get_response(request)
+
+
+def _raw_query_string(request: HttpRequest) -> bytes:
+    # WSGI and ASGI both hand the query string over as bytes decoded as ISO-8859-1 (PEP 3333).
+    text: str = request.META.get("QUERY_STRING", "")
+    try:
+        return text.encode("iso-8859-1")
+    except UnicodeEncodeError:  # not from a server: a str built in-process (test clients)
+        return text.encode("utf-8", errors="surrogatepass")
+
+
+def _query_refusal(request: HttpRequest, errors: list[QueryError]) -> HttpResponse:
+    located = [
+        {
+            "path": error.parameter,
+            "pointer": render_pointer([error.parameter]) if error.parameter else "",
+            "code": "invalid_query",
+            "detail": error.detail,
+        }
+        for error in errors
+    ]
+    first = errors[0]
+    summary = f"{first.parameter}: {first.detail}" if first.parameter else first.detail
+    body = problem_body(400, code="invalid_query", detail=summary, errors=located, instance=request.path)
+    if request.path.startswith("/fhir/"):
+        return JsonResponse(outcome_from_problem(400, body), status=400, content_type=FHIR_JSON)
+    return JsonResponse(body, status=400, content_type=PROBLEM_CONTENT_TYPE)

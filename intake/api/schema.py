@@ -124,6 +124,15 @@ class ProblemAutoSchema(AutoSchema):
             )
         return responses
 
+    def _get_filter_parameters(self) -> list[dict[str, Any]]:
+        # Every filter here needs a value when given (StrictQueryForm): say so in the document.
+        parameters: list[dict[str, Any]] = super()._get_filter_parameters()
+        for parameter in parameters:
+            schema = parameter.get("schema", {})
+            if schema.get("type") == "string":
+                schema.setdefault("minLength", 1)
+        return parameters
+
     def _get_response_for_code(
         self, serializer: Any, status_code: Any, media_types: Any = None, direction: Any = "response"
     ) -> Any:

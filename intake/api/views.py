@@ -34,6 +34,7 @@ from intake.services.patients import patient_create, patient_set_active, patient
 from .filters import FlagFilter, IntakeFilter, PatientFilter
 from .pagination import FlagCursorPagination
 from .permissions import get_actor
+from .query import INT32_MAX, ascii_integer, query_integer
 from .serializers import (
     FlagAssignSerializer,
     FlagDetailSerializer,
@@ -283,15 +284,21 @@ class IntakeViewSet(AuditedViewMixin, mixins.ListModelMixin, viewsets.GenericVie
 
     @extend_schema(
         summary="Get an intake (current revision, or ?revision=N)",
-        parameters=[OpenApiParameter("revision", OpenApiTypes.INT, description="A revision number.")],
+        parameters=[
+            OpenApiParameter(
+                "revision",
+                {"type": "integer", "minimum": 1, "maximum": INT32_MAX},
+                description="A revision number.",
+            )
+        ],
         responses=IntakeSerializer,
     )
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
         intake = self.get_object()
         revision = None
-        if "revision" in request.query_params:
-            number = request.query_params["revision"]
-            revision = intake.revisions.filter(number=int(number)).first() if number.isdigit() else None
+        number = query_integer(request.query_params, "revision", minimum=1, maximum=INT32_MAX)
+        if number is not None:
+            revision = intake.revisions.filter(number=number).first()
             if revision is None:
                 raise NotFound("No such revision of this intake.")
         return Response(IntakeSerializer(intake_outcome(intake=intake, revision=revision)).data)
@@ -347,10 +354,10 @@ def _expected_version(request: Request) -> int | None:
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return None
-    value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    version = ascii_integer(header.strip().removeprefix("W/").strip('"'), minimum=0, maximum=INT32_MAX)
+    if version is None:
         raise StaleVersion('If-Match must be an ETag this API returned, e.g. "3".', path="If-Match")
-    return int(value)
+    return version
 
 
 @extend_schema_view(

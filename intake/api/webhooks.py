@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from django_filters.utils import translate_validation
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -25,6 +27,7 @@ from intake.services.ssrf import UnsafeWebhookTarget, resolve_target
 from intake.services.webhooks import subscription_create, subscription_update
 
 from .fields import CleanCharField, CleanURLField, StrictSerializer
+from .filters import DeliveryFilter
 from .pagination import CreatedCursorPagination
 from .permissions import get_actor
 
@@ -188,20 +191,33 @@ class WebhookSubscriptionViewSet(viewsets.ModelViewSet):
         )
 
     @extend_schema(
-        summary="Delivery log of a subscription, newest first", responses=WebhookDeliverySerializer(many=True)
+        summary="Delivery log of a subscription, newest first",
+        parameters=[
+            OpenApiParameter(
+                "status",
+                OpenApiTypes.STR,
+                enum=DeliveryStatus.values,
+                description="Only deliveries in this state.",
+            )
+        ],
+        responses=WebhookDeliverySerializer(many=True),
     )
     @action(detail=True, methods=["get"], serializer_class=WebhookDeliverySerializer)
     def deliveries(self, request: Request, pk: str | None = None) -> Response:
         subscription = self.get_object()
-        queryset = (
-            WebhookDelivery.objects.filter(subscription=subscription)
+        # Filtered here, not through filterset_class: get_object() filters the subscriptions
+        # with the view's filter backends, which would apply a delivery filter to them.
+        filterset = DeliveryFilter(
+            request.query_params,
+            queryset=WebhookDelivery.objects.filter(subscription=subscription)
             .select_related("event")
             .prefetch_related("attempts")
-            .order_by("-created_at", "pk")
+            .order_by("-created_at", "pk"),
+            request=request,
         )
-        status_filter = request.query_params.get("status")
-        if status_filter:
-            queryset = queryset.filter(status=status_filter)
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        queryset = filterset.qs
         page = self.paginate_queryset(queryset)
         if page is not None:
             return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
