@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince, timeuntil
 
+from intake.api.query import INT32_MAX, ascii_integer
 from intake.errors import DomainError
 from intake.models import ACTIVE_STATUSES, FlagStatus, Intake, Patient, ReferralFlag, StaffMembership
 from intake.selectors.intakes import flags_overdue, intake_outcome
@@ -100,9 +101,8 @@ class AssigneeFilter(admin.SimpleListFilter):
             return queryset.filter(assignee=request.user.pk)
         if value == "none":
             return queryset.filter(assignee__isnull=True)
-        if value and value.isdigit():
-            return queryset.filter(assignee_id=int(value))
-        return queryset
+        user_id = ascii_integer(value or "", minimum=1, maximum=INT32_MAX)
+        return queryset if user_id is None else queryset.filter(assignee_id=user_id)
 
 
 @admin.register(ReferralFlag)
@@ -257,13 +257,18 @@ class ReferralFlagAdmin(ClinicScopedAdmin):
             return back
         version = request.POST.get("version", "")
         assignee = request.POST.get("assignee", "")
+        expected_version = ascii_integer(version, minimum=0, maximum=INT32_MAX)
+        assignee_id = ascii_integer(assignee, minimum=1, maximum=INT32_MAX)
+        if (version and expected_version is None) or (assignee and assignee_id is None):
+            messages.error(request, "The form was not sent as this page wrote it: reload and retry.")
+            return back
         try:
             updated = flag_transition(
                 actor=actor_for_staff(request, flag.clinic),
                 flag_id=flag.pk,
                 action=action,
-                expected_version=int(version) if version.isdigit() else None,
-                assignee_id=int(assignee) if assignee.isdigit() else None,
+                expected_version=expected_version,
+                assignee_id=assignee_id,
                 note=request.POST.get("note", ""),
             )
         except DomainError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from intake.api.query import INT32_MAX, ascii_integer
 from intake.batteries import FORMS
 from intake.instruments import InstrumentError, get
 
@@ -99,8 +100,9 @@ def answer_label(code: str, item_id: str, value: Any) -> str:
 def actor_label(label: str, usernames: dict[int, str]) -> str:
     """`user:7` → the username; `client:3` → "integration 3"."""
     kind, _, ident = label.partition(":")
-    if kind == "user" and ident.isdigit():
-        return usernames.get(int(ident), label)
+    user_id = ascii_integer(ident, minimum=1, maximum=INT32_MAX)
+    if kind == "user" and user_id is not None:
+        return usernames.get(user_id, label)
     if kind == "client":
         return f"integration {ident}"
     return label

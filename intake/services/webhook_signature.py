@@ -38,7 +38,9 @@ def verify_webhook(secret: str, headers: dict[str, str], body: bytes) -> bool:
     """
     msg_id = headers["webhook-id"]
     timestamp = headers["webhook-timestamp"]
-    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > TOLERANCE_SECONDS:
+    if not (timestamp.isascii() and timestamp.isdigit()):  # isdigit() alone accepts "²"
+        return False  # not a Unix time
+    if abs(time.time() - int(timestamp)) > TOLERANCE_SECONDS:
         return False  # stale or from the future: a replay
     key = base64.b64decode(secret.removeprefix("whsec_"))
     signed = f"{msg_id}.{timestamp}.".encode() + body

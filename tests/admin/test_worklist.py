@@ -164,3 +164,24 @@ def test_assign_to_a_colleague(staff_for: Any, clinic: Any, flags: Any) -> None:
     client = staff_for(Role.COORDINATOR, clinic)
     transition(client, flags["urgent"], action="assign", assignee=colleague.pk)
     assert ReferralFlag.objects.get(pk=flags["urgent"].pk).assignee_id == colleague.pk
+
+
+@pytest.mark.parametrize("raw", ["%C2%B2", "%D9%A3", "99999999999", "-1"])
+def test_assignee_filter_of_other_digits_lists_without_error(
+    staff_for: Any, clinic: Any, flags: Any, raw: str
+) -> None:
+    client = staff_for(Role.COORDINATOR, clinic)
+    assert len(listed(client, f"?assignee={raw}")) == 3
+
+
+def test_transition_with_a_version_in_other_digits_changes_nothing(
+    staff_for: Any, clinic: Any, flags: Any
+) -> None:
+    client = staff_for(Role.COORDINATOR, clinic)
+    flag = flags["urgent"]
+    for version, assignee in [("²", ""), ("1", "٣"), ("99999999999", "")]:
+        response = transition(client, flag, action="assign", version=version, assignee=assignee)
+        assert response.status_code == 200
+        assert "reload and retry" in response.content.decode()
+    flag.refresh_from_db()
+    assert (flag.status, flag.assignee_id, flag.version) == (FlagStatus.OPEN, None, 1)

@@ -75,6 +75,13 @@ def test_verification_fails_on_a_timestamp_older_than_five_minutes():
     assert verify_webhook(secret, _headers(secret, body, timestamp=recent), body) is True
 
 
+def test_verification_fails_on_a_timestamp_in_other_digits():
+    secret, body = new_secret(), b"{}"
+    for timestamp in ["²", "١٧" + str(int(time.time()))[2:], " 1", "-1", ""]:
+        headers = {**_headers(secret, body), "webhook-timestamp": timestamp}
+        assert verify_webhook(secret, headers, body) is False, timestamp
+
+
 def test_verification_fails_with_another_secret_or_id():
     secret, body = new_secret(), b"{}"
     headers = _headers(secret, body)
