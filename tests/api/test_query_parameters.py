@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from intake.api.query import INT32_MAX, ascii_integer, query_string_errors
+from intake.models import AuditEvent
 from intake.services.webhooks import subscription_create
 from tests.builders import initial_intake
 from tests.factories import IdentifierFactory, PatientFactory
@@ -158,6 +159,11 @@ def test_unreadable_characters_are_refused_before_authentication_is_needed():
     response = Client().get("/api/v1/patients/?family=%00")
     assert response.status_code == 400
     assert error_paths(response) == ["family"]
+
+
+def test_a_refused_query_string_is_audited(api):
+    api.get("/api/v1/patients/?family=%00")
+    assert AuditEvent.objects.filter(path="/api/v1/patients/", status_code=400).count() == 1
 
 
 def test_text_in_other_scripts_and_cache_busters_are_accepted(api, clinic):
