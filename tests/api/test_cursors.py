@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -41,6 +41,7 @@ def walk(api, url: str, direction: str = "next") -> tuple[list[list[str]], str]:
     pages: list[list[str]] = []
     last = url
     while url:
+        assert len(pages) < 100, "the links never reach the end of the list"
         response = api.get(url)
         assert response.status_code == 200, response.content
         body = response.json()
@@ -200,3 +201,33 @@ def test_previous_of_the_second_page_is_the_first(api, clinic):
     back = api.get(second["previous"]).json()
     assert back["results"] == first["results"]
     assert back["previous"] is None
+
+
+def test_a_worklist_of_more_than_a_thousand_flags_of_one_priority_pages_to_its_end(api, flags):
+    # given: 1,200 urgent flags (DRF's cursor positioned on priority_rank plus an offset capped
+    # at 1,000, so its pages stopped moving there), in two due times
+    template = ReferralFlag.objects.get(pk=flags[1])
+    due = [timezone.now(), timezone.now() + timedelta(hours=1)]
+    ReferralFlag.objects.bulk_create(
+        ReferralFlag(
+            clinic_id=template.clinic_id,
+            patient_id=template.patient_id,
+            intake_id=template.intake_id,
+            revision_id=template.revision_id,
+            stratification_id=template.stratification_id,
+            kind=f"bulk_{n}",
+            priority=template.priority,
+            priority_rank=template.priority_rank,
+            due_at=due[n % 2],
+            reasons=[],
+        )
+        for n in range(1200)
+    )
+    total = ReferralFlag.objects.count()
+    # when
+    forwards, last = walk(api, "/api/v1/flags/?page_size=200")
+    backwards, _ = walk(api, last, "previous")
+    # then
+    seen = flatten(forwards)
+    assert len(seen) == len(set(seen)) == total
+    assert backwards == forwards[::-1]
