@@ -171,7 +171,8 @@ class FlagFilter(StrictFilterSet):
         return flags_overdue(queryset, overdue=value)
 
     # What the method accepts, in the document (a generated "§" must not look valid).
-    @extend_schema_field({"type": "string", "pattern": "^([0-9]+|me|none)$"})
+    # A user id (1 up to 9 digits, within PostgreSQL integer), `me` or `none`.
+    @extend_schema_field({"type": "string", "pattern": "^([1-9][0-9]{0,8}|me|none)$"})
     def filter_assignee(
         self, queryset: QuerySet[ReferralFlag], name: str, value: str
     ) -> QuerySet[ReferralFlag]:

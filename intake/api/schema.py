@@ -125,12 +125,16 @@ class ProblemAutoSchema(AutoSchema):
         return responses
 
     def _get_filter_parameters(self) -> list[dict[str, Any]]:
-        # Every filter here needs a value when given (StrictQueryForm): say so in the document.
+        # Every filter here needs a value when given (StrictQueryForm), and no parameter may hold
+        # the characters short text refuses: say so in the document.
         parameters: list[dict[str, Any]] = super()._get_filter_parameters()
         for parameter in parameters:
             schema = parameter.get("schema", {})
             if schema.get("type") == "string":
                 schema.setdefault("minLength", 1)
+                if "format" not in schema and "enum" not in schema:
+                    # QueryStringGuardMiddleware refuses these in any parameter (400).
+                    schema.setdefault("pattern", refused_text_pattern(free_text=False))
         return parameters
 
     def _get_response_for_code(

@@ -73,13 +73,11 @@ NOT_CHECKED: dict[tuple[str, str], str] = {
     ("POST /api/v1/webhooks/", POSITIVE): "URL must resolve",
     ("PUT /api/v1/webhooks/{id}/", POSITIVE): "URL must resolve",
     ("PATCH /api/v1/webhooks/{id}/", POSITIVE): "URL must resolve",
-    # Issue 12 item 16 (query parameters): an empty or malformed filter value is ignored, and a
-    # well-formed FHIR subject that names no patient of the clinic is a 400.
-    ("GET /api/v1/flags/", NEGATIVE): "item 16: empty filter ignored",
-    ("GET /api/v1/intakes/", NEGATIVE): "item 16: empty filter ignored",
-    ("GET /api/v1/patients/", NEGATIVE): "item 16: empty filter ignored",
+    # Issue 12 item 16: a well-formed FHIR subject that names no patient of the clinic is a 400.
     ("GET /fhir/Observation", POSITIVE): "item 16: unknown subject is 400",
-    # Items 9/16: text query parameters do not document the characters they refuse (NUL: 400).
+    # Items 9/16: text query parameters refuse control and format characters (400). The document
+    # states it (`pattern`), but schemathesis generates query strings without honouring it.
+    ("GET /api/v1/flags/", POSITIVE): "items 9/16: text filters refuse NUL",
     ("GET /api/v1/patients/", POSITIVE): "items 9/16: text filters refuse NUL",
     ("GET /api/v1/intakes/", POSITIVE): "items 9/16: text filters refuse NUL",
     ("GET /api/v1/webhooks/{id}/deliveries/", POSITIVE): "items 9/16: text filters refuse NUL",
