@@ -46,9 +46,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every answer under an audited prefix is recorded, the refusals of the
+    # middleware below (413, 400, 403, redirects) included.
+    "intake.audit.AuditMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "intake.api.middleware.RequestSizeLimitMiddleware",
-    "intake.audit.AuditMiddleware",
     # After the audit: a refused query string is a response like any other, so it is recorded.
     "intake.api.middleware.QueryStringGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -4,18 +4,30 @@ Views say what they touched (`audit_touch`, or `AuditedViewMixin` for object and
 `AuditMiddleware` writes one `AuditEvent` per touched object when the request finishes. A
 write request runs in one transaction with its audit rows: if they cannot be written, the
 write is rolled back and the caller gets 503. A read whose audit cannot be written gets 503
-too, so no patient data leaves unrecorded. Denied and failed requests are recorded as well.
+too, so no patient data leaves unrecorded. Denied and failed requests are recorded as well, and
+so is a request that touched nothing: every answer under an audited prefix leaves at least one row.
+The middleware sits first in the stack, so the refusals of the others (413, 400, 403) are recorded.
+
+What a row stores of the request (path, method, ids from the URL) is attacker-controlled: it is
+cleaned and bounded to its column first (`_fit`), so no request can go unrecorded by making its
+own audit row fail to insert.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import ipaddress
 import logging
 import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote_plus
 
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
@@ -25,7 +37,8 @@ from intake.models import AuditAction, AuditEvent, AuditOutcome, Patient
 
 logger = logging.getLogger(__name__)
 
-AUDITED_PREFIXES = ("/api/v1/", "/fhir/", "/admin/intake/")
+# /o/ carries no patient data, but a failed client authentication is a security event.
+AUDITED_PREFIXES = ("/api/v1/", "/fhir/", "/admin/intake/", "/o/")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -108,7 +121,7 @@ def _outcome(status_code: int) -> str:
 
 
 def _fallback_touch(request: HttpRequest) -> Touch:
-    """For a request that recorded nothing (refused, failed): the object its URL names."""
+    """For a request that recorded nothing (refused, failed, empty): the object its URL names."""
     try:
         match = resolve(request.path_info)
     except Resolver404:
@@ -118,7 +131,25 @@ def _fallback_touch(request: HttpRequest) -> Touch:
         (str(v) for k, v in kwargs.items() if k in ("pk", "object_id", "intake_id", "record_id")), ""
     )
     object_type = (match.url_name or "unknown").removesuffix("-list").removesuffix("-detail")
-    return Touch(_default_action(request), object_type[:40], object_id, None)
+    if request.path.startswith("/o/"):
+        object_id = _claimed_client_id(request)
+    return Touch(_default_action(request), object_type, object_id, None)
+
+
+def _claimed_client_id(request: HttpRequest) -> str:
+    """The client id a token request named (form field or Basic user name), never its secret."""
+    # Only a form the token view already parsed: parsing a body the size check refused would raise.
+    form = request.__dict__.get("_post")
+    if form is not None and form.get("client_id"):
+        return str(form["client_id"])
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return ""
+    try:
+        decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return ""
+    return unquote_plus(decoded.partition(":")[0])  # RFC 6749 §2.3.1 form-encodes the id
 
 
 def _default_action(request: HttpRequest) -> str:
@@ -128,8 +159,40 @@ def _default_action(request: HttpRequest) -> str:
 
 
 def _client_address(request: HttpRequest) -> str | None:
-    address = request.META.get("REMOTE_ADDR")
-    return address or None
+    """REMOTE_ADDR if it is an IP address (a UNIX-socket server may pass anything, or nothing)."""
+    address = str(request.META.get("REMOTE_ADDR") or "")
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
+
+
+# C0 controls, DEL and lone surrogates: PostgreSQL refuses NUL in text, UTF-8 refuses surrogates,
+# and none of them belongs in a log line.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+_DIGEST_CHARS = 16
+
+
+def _escaped(found: re.Match[str]) -> str:
+    code = ord(found[0])
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _fit(field_name: str, value: str) -> str:
+    """`value` made storable in the audit column `field_name`.
+
+    Unprintable characters become backslash escapes. A value still longer than the column keeps
+    its start and ends with "…" and 16 hex digits of its SHA-256, so two long ids sharing a
+    prefix stay apart and a known id can be matched; short columns are just cut, ending in "…".
+    """
+    max_length: int | None = getattr(AuditEvent._meta.get_field(field_name), "max_length", None)
+    clean = _UNPRINTABLE.sub(_escaped, value)
+    if max_length is None or len(clean) <= max_length:
+        return clean
+    if max_length <= 2 * _DIGEST_CHARS:
+        return clean[: max_length - 1] + "…"
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:_DIGEST_CHARS]
+    return f"{clean[: max_length - _DIGEST_CHARS - 1]}…{digest}"
 
 
 _ADMIN_URL = re.compile(r"^intake_(?P<model>[a-z]+)_(?P<view>[a-z_]+)$")
@@ -156,8 +219,20 @@ def _admin_touches(request: HttpRequest) -> list[Touch]:
 
             model = apps.get_model("intake", model_name)
             if any(f.name == "patient" for f in model._meta.get_fields()):
-                patient_id = model.objects.filter(pk=object_id).values_list("patient_id", flat=True).first()
-    return [Touch(action, f"admin:{model_name}:{view}"[:40], object_id, patient_id)]
+                patient_id = _patient_of_row(model, object_id)
+    return [Touch(action, f"admin:{model_name}:{view}", object_id, patient_id)]
+
+
+def _patient_of_row(model: Any, object_id: str) -> uuid.UUID | None:
+    """The patient of the admin URL's row; None when the id cannot be one (as the admin does)."""
+    try:
+        pk = model._meta.pk.to_python(object_id)
+    except (ValidationError, ValueError):
+        return None
+    if isinstance(pk, str) and "\x00" in pk:  # PostgreSQL text cannot hold it: no such row
+        return None
+    patient_id: uuid.UUID | None = model.objects.filter(pk=pk).values_list("patient_id", flat=True).first()
+    return patient_id
 
 
 def _uuid_or_none(value: str) -> uuid.UUID | None:
@@ -171,7 +246,7 @@ def _events(request: HttpRequest, response: HttpResponse, request_id: str) -> li
     records: list[Touch] = getattr(request, "audit_records", None) or []
     if not records and request.path.startswith("/admin/intake/"):
         records = _admin_touches(request)
-    if not records and response.status_code >= 400:
+    if not records:
         records = [_fallback_touch(request)]
     actor = getattr(request, "clinic_actor", None)
     user = getattr(request, "user", None)
@@ -184,15 +259,15 @@ def _events(request: HttpRequest, response: HttpResponse, request_id: str) -> li
     return [
         AuditEvent(
             clinic_id=clinic_id,
-            actor=actor_label,
+            actor=_fit("actor", actor_label),
             action=touch.action,
-            object_type=touch.object_type,
-            object_id=touch.object_id,
+            object_type=_fit("object_type", touch.object_type),
+            object_id=_fit("object_id", touch.object_id),
             patient_id=touch.patient_id,
             outcome=_outcome(response.status_code),
             status_code=response.status_code,
-            method=request.method or "",
-            path=request.path[:300],
+            method=_fit("method", request.method or ""),
+            path=_fit("path", request.path),
             client_address=_client_address(request),
             request_id=request_id,
         )
