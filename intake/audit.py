@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 # /o/ carries no patient data, but a failed client authentication is a security event.
 AUDITED_PREFIXES = ("/api/v1/", "/fhir/", "/admin/intake/", "/o/")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -297,7 +297,7 @@ class AuditMiddleware:
         if not request.path.startswith(AUDITED_PREFIXES):
             return self.get_response(request)
         supplied = request.headers.get("X-Request-ID", "")
-        request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        request_id = supplied if _REQUEST_ID.fullmatch(supplied) else uuid.uuid4().hex
         request.audit_records = []  # type: ignore[attr-defined]
         try:
             if request.method in SAFE_METHODS:

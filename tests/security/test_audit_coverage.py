@@ -9,6 +9,7 @@ column (a 503 on PostgreSQL) nor raise (a 500), and the refusals of the outer mi
 from __future__ import annotations
 
 import base64
+import re
 import uuid
 from urllib.parse import quote, urlencode
 
@@ -187,3 +188,12 @@ def test_any_path_under_an_audited_prefix_is_answered_and_recorded(
     for event in events:
         assert event.status_code == response.status_code
         _assert_fits(event)
+
+
+@pytest.mark.parametrize("supplied", ["trace-1\n", "x" * 65, "a b", "\x00", ""])
+def test_a_request_id_that_is_not_one_is_replaced_not_echoed(api, supplied):
+    response = api.get("/api/v1/instruments/", HTTP_X_REQUEST_ID=supplied)
+    assert response.status_code == 200
+    assert re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
+    (event,) = _rows_of(response)
+    assert event.request_id == response["X-Request-ID"]
