@@ -32,6 +32,7 @@ from django.db import DatabaseError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 
+from intake.api.oauth import oauth_error
 from intake.api.problems import PROBLEM_CONTENT_TYPE, problem_body
 from intake.models import AuditAction, AuditEvent, AuditOutcome, Patient
 
@@ -137,19 +138,19 @@ def _fallback_touch(request: HttpRequest) -> Touch:
 
 
 def _claimed_client_id(request: HttpRequest) -> str:
-    """The client id a token request named (form field or Basic user name), never its secret."""
-    # Only a form the token view already parsed: parsing a body the size check refused would raise.
-    form = request.__dict__.get("_post")
-    if form is not None and form.get("client_id"):
-        return str(form["client_id"])
+    """The client id a token request named, never its secret: HTTP Basic first, then the form,
+    as `intake.api.oauth.offered_client_id` reads it, but without parsing a body the token view
+    did not (one the size check refused would raise here)."""
     scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "basic":
-        return ""
-    try:
-        decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return ""
-    return unquote_plus(decoded.partition(":")[0])  # RFC 6749 §2.3.1 form-encodes the id
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            decoded = ""
+        if ":" in decoded:
+            return unquote_plus(decoded.partition(":")[0])  # RFC 6749 §2.3.1 form-encodes it
+    form = request.__dict__.get("_post")
+    return str(form.get("client_id") or "") if form is not None else ""
 
 
 def _default_action(request: HttpRequest) -> str:
@@ -275,14 +276,16 @@ def _events(request: HttpRequest, response: HttpResponse, request_id: str) -> li
     ]
 
 
-def _audit_unavailable(request_id: str) -> HttpResponse:
-    body = problem_body(
-        503,
-        code="audit_unavailable",
-        detail="The access could not be recorded in the audit trail, so it was not carried out.",
-    )
-    response = JsonResponse(body, status=503, content_type=PROBLEM_CONTENT_TYPE)
-    response["Retry-After"] = "5"
+def _audit_unavailable(request: HttpRequest, request_id: str) -> HttpResponse:
+    detail = "The access could not be recorded in the audit trail, so it was not carried out."
+    response: HttpResponse
+    if request.path.startswith("/o/"):  # OAuth clients read RFC 6749 §5.2 errors, not problems
+        description = "The audit trail's database is unavailable, so the request was not carried out."
+        response = oauth_error(503, "temporarily_unavailable", description, retry_after=5)
+    else:
+        body = problem_body(503, code="audit_unavailable", detail=detail)
+        response = JsonResponse(body, status=503, content_type=PROBLEM_CONTENT_TYPE)
+        response["Retry-After"] = "5"
     response["X-Request-ID"] = request_id
     return response
 
@@ -317,6 +320,6 @@ class AuditMiddleware:
                         AuditEvent.objects.bulk_create(_events(request, response, request_id))
         except DatabaseError:
             logger.exception("audit trail unavailable; request %s refused", request_id)
-            return _audit_unavailable(request_id)
+            return _audit_unavailable(request, request_id)
         response["X-Request-ID"] = request_id
         return response

@@ -14,6 +14,7 @@ import uuid
 from urllib.parse import quote, urlencode
 
 import pytest
+from django.db import DatabaseError
 from django.http import HttpResponse
 from django.test import RequestFactory
 from hypothesis import HealthCheck, given, settings
@@ -197,3 +198,23 @@ def test_a_request_id_that_is_not_one_is_replaced_not_echoed(api, supplied):
     assert re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
     (event,) = _rows_of(response)
     assert event.request_id == response["X-Request-ID"]
+
+
+def test_a_token_request_that_cannot_be_audited_gets_an_oauth_error(monkeypatch):
+    # given
+    client_id = IntegrationClientFactory().application.client_id
+
+    def broken(*args, **kwargs):
+        raise DatabaseError("audit table unavailable")
+
+    monkeypatch.setattr(AuditEvent.objects, "bulk_create", broken)
+    # when
+    response = APIClient().post(
+        "/o/token/",
+        urlencode({"grant_type": "client_credentials", "client_id": client_id, "client_secret": "x"}),
+        content_type="application/x-www-form-urlencoded",
+    )
+    # then
+    assert response.status_code == 503
+    assert response.json()["error"] == "temporarily_unavailable"
+    assert int(response["Retry-After"]) > 0
