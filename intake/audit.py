@@ -291,7 +291,7 @@ def _audit_unavailable(request: HttpRequest, request_id: str) -> HttpResponse:
 
 
 class AuditMiddleware:
-    """Writes the audit rows of API, FHIR and admin requests; see the module docstring."""
+    """Writes the audit rows of API, FHIR, admin and OAuth requests; see the module docstring."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
