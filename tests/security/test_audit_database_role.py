@@ -276,3 +276,19 @@ def test_the_password_is_sent_as_the_verifier_postgresql_itself_computes():
 def test_the_command_explains_that_it_needs_postgresql():
     with pytest.raises(CommandError, match="needs PostgreSQL"):
         call_command("db_app_role", "--role", "clinic_app")
+
+
+@pytest.mark.postgres
+def test_running_the_command_again_takes_back_a_granted_replication_role_switch(app_role):
+    # given: PostgreSQL 15 lets a superuser grant SET on the parameter to an ordinary role
+    if connection.pg_version < 150000:
+        pytest.skip("SET privileges on parameters exist from PostgreSQL 15")
+    with connection.cursor() as cursor:
+        cursor.execute(f'GRANT SET ON PARAMETER session_replication_role TO "{app_role}"')
+    with _connected_as(app_role) as conn:
+        conn.execute("SET session_replication_role = replica")  # the grant works
+    # when
+    call_command("db_app_role", "--role", app_role, stdout=None)
+    # then
+    with _connected_as(app_role) as conn, pytest.raises(errors.InsufficientPrivilege):
+        conn.execute("SET session_replication_role = replica")
