@@ -89,6 +89,22 @@ def test_a_body_too_large_is_answered_413_and_recorded(api, prefix, authenticate
     assert (event.status_code, event.outcome, event.method) == (413, "invalid", "POST")
 
 
+def test_a_url_too_long_is_answered_414_and_recorded(api, settings):
+    response = api.get(f"/api/v1/patients/{'a' * (settings.MAX_URL_LENGTH + 1)}/")
+    assert response.status_code == 414
+    (event,) = _rows_of(response)
+    assert (event.status_code, event.outcome) == (414, "invalid")
+    _assert_fits(event)
+
+
+def test_too_many_headers_are_answered_431_and_recorded(api, settings):
+    headers = {f"HTTP_X_FILLER_{i}": "1" for i in range(settings.MAX_REQUEST_HEADERS + 1)}
+    response = api.get("/fhir/Questionnaire", **headers)
+    assert response.status_code == 431
+    (event,) = _rows_of(response)
+    assert (event.status_code, event.outcome) == (431, "invalid")
+
+
 def test_a_bad_content_length_is_answered_400_and_recorded(api):
     response = api.post("/api/v1/intakes/", b"{}", content_type="application/json", CONTENT_LENGTH="x")
     assert response.status_code == 400
