@@ -35,7 +35,7 @@ def unguard(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("intake", "0007_nfc_patient_text"),
+        ("intake", "0008_webhook_subscription_pause"),
     ]
 
     operations = [
