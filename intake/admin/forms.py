@@ -9,6 +9,7 @@ matching fields by `add_problems`.
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,8 @@ from .labels import work_status_label
 SEPARATOR = "__"
 # A clock a little fast on the entering machine must not refuse an intake completed just now.
 FUTURE_TOLERANCE = datetime.timedelta(minutes=5)
+# An option's value as the form renders it (ASCII digits; \d would also match "٣").
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 
 
 def item_field_name(code: str, item_id: str) -> str:
@@ -39,10 +42,11 @@ class AnswerField(forms.Field):
     def to_python(self, value: Any) -> int | None:
         if value in (None, ""):
             return None
-        try:
-            return int(str(value).strip())
-        except ValueError as exc:
-            raise forms.ValidationError("Tick one of the options.", code="invalid") from exc
+        text = str(value).strip()
+        # int() alone would read "٣" as 3 and "1_0" as 10: a forged POST must not be a guess.
+        if not _WHOLE_NUMBER.fullmatch(text):
+            raise forms.ValidationError("Tick one of the options.", code="invalid")
+        return int(text)
 
 
 @dataclass

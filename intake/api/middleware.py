@@ -73,12 +73,12 @@ class RequestSizeLimitMiddleware:
 
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         raw_length = request.META.get("CONTENT_LENGTH") or "0"
-        try:
-            length = int(raw_length)
-        except ValueError:
+        # ASCII digits only: int() would also read "٣", " 3" or "1_0", and refuse "²" that isdigit() passes.
+        if not (raw_length.isascii() and raw_length.isdigit()):
             return error_response(
                 request, 400, code="bad_request", detail="Content-Length is not a number.", instance=False
             )
+        length = int(raw_length)
         if limit is not None and length > limit:
             return error_response(
                 request,

@@ -108,7 +108,9 @@ def flatten_errors(detail: Any, parts: tuple[PathPart, ...] = ()) -> Iterator[di
             if key in ("non_field_errors", "__all__"):
                 yield from flatten_errors(value, parts)
             else:
-                yield from flatten_errors(value, (*parts, int(key) if _is_index(key) else str(key)))
+                # Only DRF's own list errors are keyed by int; a text key such as "0" or "²" is a
+                # key the client sent (int("²") raises although "²".isdigit()).
+                yield from flatten_errors(value, (*parts, key if isinstance(key, int) else str(key)))
     elif isinstance(detail, list | tuple):
         if all(isinstance(item, str) for item in detail):
             for item in detail:
@@ -126,18 +128,14 @@ def flatten_errors(detail: Any, parts: tuple[PathPart, ...] = ()) -> Iterator[di
         }
 
 
-_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+# [0-9], not \d: \d also matches "٣", which int() would read as 3.
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[([0-9]+)\]")
 
 
 def pointer_from_path(path: str) -> str:
     """`responses.phq9.q9` → `/responses/phq9/q9`; `identifiers[0]` → `/identifiers/0`."""
     parts: list[PathPart] = [int(i) if i else name for name, i in _PATH_PART.findall(path)]
     return render_pointer(parts)
-
-
-def _is_index(key: Any) -> bool:
-    # isascii: "²".isdigit() is true but int("²") raises, and an answer key is the client's text.
-    return isinstance(key, int) or (isinstance(key, str) and key.isascii() and key.isdigit())
 
 
 def problem_response(

@@ -75,6 +75,9 @@ UCUM = "http://unitsofmeasure.org"
 QUESTION_TYPES = frozenset({"choice", "open-choice", "integer", "decimal", "coding", "boolean", "string"})
 # How many leading words of the published wording an uncoded item must repeat (positional mapping).
 WORDING_WORDS = 4
+# Weights and totals are small numbers, and int(Decimal("1e1000000")) takes minutes (quadratic):
+# a number with more integer digits than this is not read.
+MAX_INTEGER_DIGITS = 15
 
 # FHIR R4 dateTime with seconds and a zone; offsets within ±14:00 as the datatype's regex has it
 # (http://hl7.org/fhir/R4/datatypes.html#dateTime) — PostgreSQL refuses larger ones.
@@ -431,7 +434,13 @@ def _our_value(
             for option in item.options:
                 if option.loinc is not None and option.loinc == answer_code:
                     return option.value
-        if system in (None, answer_system) and isinstance(answer_code, str) and answer_code.isdigit():
+        # ASCII digits only: isdigit() also accepts "²" (int() raises) and "٣" (int() reads 3).
+        if (
+            system in (None, answer_system)
+            and isinstance(answer_code, str)
+            and answer_code.isascii()
+            and answer_code.isdigit()
+        ):
             return int(answer_code)
         errors.append(
             _error(
@@ -992,11 +1001,15 @@ def _value_of(answer: Any) -> tuple[str, Any]:
 def _decimal(value: Any) -> Decimal | None:
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
         return None
+    if isinstance(value, str) and not value.isascii():
+        return None  # Decimal() reads "٣" as 3: a guess, not a FHIR decimal
     try:
         number = Decimal(str(value))
     except InvalidOperation:
         return None
-    return number if number.is_finite() else None
+    if not number.is_finite() or number.adjusted() >= MAX_INTEGER_DIGITS:
+        return None
+    return number
 
 
 def _words(text: str) -> list[str]:

@@ -88,6 +88,17 @@ def test_engine_refusal_of_an_answer_is_shown_on_that_item(staff_for: Any, clini
     assert not Intake.objects.exists()
 
 
+@pytest.mark.parametrize("forged", ["\u0663", "\u00b2", "1_0", "+3"])
+def test_an_answer_that_is_not_ascii_digits_is_refused_not_read_as_a_number(
+    staff_for: Any, clinic: Any, patient: Any, forged: str
+) -> None:
+    # int() reads "٣" (Arabic-Indic three) as 3 and "1_0" as 10; isdigit() passes "²", which int() refuses.
+    response = staff_for(Role.RECEPTION, clinic).post(entry_url(patient), paper(phq9__q9=forged))
+    assert response.status_code == 200
+    assert response.context["form"].errors["phq9__q9"] == ["Tick one of the options."]
+    assert not Intake.objects.exists()
+
+
 def test_missing_pain_duration_and_medications_are_errors_on_those_fields(
     staff_for: Any, clinic: Any, patient: Any
 ) -> None:

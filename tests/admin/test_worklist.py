@@ -152,6 +152,17 @@ def test_stale_version_and_missing_reason_are_reported(staff_for: Any, clinic: A
     assert ReferralFlag.objects.get(pk=flag.pk).status == FlagStatus.OPEN
 
 
+@pytest.mark.parametrize("field", ["version", "assignee"])
+def test_a_transition_with_non_ascii_digits_is_no_server_error(
+    staff_for: Any, clinic: Any, flags: Any, field: str
+) -> None:
+    client = staff_for(Role.COORDINATOR, clinic)
+    flag = flags["urgent"]
+    data = {"version": flag.version, field: "\u00b2"}  # "²".isdigit() is True, int("²") raises
+    response = transition(client, flag, action="assign", **data)
+    assert response.status_code == 200
+
+
 def test_reception_cannot_transition_flags(staff_for: Any, clinic: Any, flags: Any) -> None:
     client = staff_for(Role.RECEPTION, clinic)
     url = reverse("admin:intake_referralflag_transition", args=[flags["urgent"].pk])
