@@ -7,6 +7,7 @@ type and the error format differ.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -16,7 +17,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -69,14 +69,15 @@ from intake.services.intakes import (
     resolve_patient,
 )
 
-from .parsers import StrictJSONParser
+from .parsers import BodyRefused, PathPart, StrictJSONParser, escape_unstorable
 from .permissions import get_actor
 from .problems import FHIR_JSON, outcome_from_problem, problem_exception_handler
 from .query import query_single
+from .renderers import UnicodeSafeJSONRenderer
 from .views import audit_intake_write, run_idempotently
 
 
-class FhirJsonRenderer(JSONRenderer):
+class FhirJsonRenderer(UnicodeSafeJSONRenderer):
     media_type = FHIR_JSON
     format = "fhir"
 
@@ -85,9 +86,53 @@ class FhirJsonParser(StrictJSONParser):
     media_type = FHIR_JSON
 
 
+_FHIRPATH_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def fhirpath(resource_type: str | None, parts: tuple[PathPart, ...]) -> str:
+    """The FHIRPath of a place in a body: `QuestionnaireResponse.item[0].linkId`. A key that is no
+    FHIRPath name is quoted with backticks; without a usable resourceType the path starts at the
+    root element's children, which FHIRPath evaluates against the resource itself."""
+    names = [resource_type] if resource_type and _FHIRPATH_NAME.fullmatch(resource_type) else []
+    path = ".".join(names)
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+            continue
+        name = part if _FHIRPATH_NAME.fullmatch(part) else _quoted(part)
+        path += f".{name}" if path else name
+    return path
+
+
+def _quoted(name: str) -> str:
+    # Inside backticks FHIRPath reads backslash escapes (\uXXXX too): NUL and surrogates stay exact.
+    text = name.replace("\\", "\\\\").replace("`", "\\`")
+    return f"`{escape_unstorable(text)}`"
+
+
+def _refused_body_outcome(exc: BodyRefused) -> dict[str, Any]:
+    """A refused body's faults as OperationOutcome issues, each located by FHIRPath."""
+    issues = [
+        Issue(
+            "error",
+            "structure" if fault.code == "duplicate_key" else "invalid",
+            escape_unstorable(fault.detail),
+            (fhirpath(exc.resource_type, fault.parts),) if fault.parts else (),
+        )
+        for fault in exc.faults
+    ]
+    if exc.total > len(exc.faults):
+        issues.append(
+            Issue("information", "informational", f"{exc.total - len(exc.faults)} more faults not listed.")
+        )
+    return operation_outcome(issues)
+
+
 def fhir_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, FhirMappingError):
         return Response(operation_outcome(exc.issues), status=exc.status_code, content_type=FHIR_JSON)
+    if isinstance(exc, BodyRefused):
+        return Response(_refused_body_outcome(exc), status=400, content_type=FHIR_JSON)
     response = problem_exception_handler(exc, context)
     if response is None:
         return None
@@ -114,7 +159,7 @@ def searchset(resources: list[dict[str, Any]]) -> dict[str, Any]:
 
 class FhirView(APIView):
     renders_fhir = True
-    renderer_classes = [FhirJsonRenderer, JSONRenderer]
+    renderer_classes = [FhirJsonRenderer, UnicodeSafeJSONRenderer]
     parser_classes = [FhirJsonParser, StrictJSONParser]
 
     def get_exception_handler(self) -> Any:

@@ -23,11 +23,10 @@ from intake.auth import ClinicChoiceRequired
 from intake.errors import DomainError
 from intake.selectors.fhir_resources import fhir_base_url
 
+from .parsers import BodyRefused, PathPart, escape_unstorable
 from .permissions import InsufficientScope
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
-
-PathPart = str | int
 
 
 class Conflict(exceptions.APIException):
@@ -73,16 +72,22 @@ def problem_body(
     errors: list[dict[str, str]] | None = None,
     instance: str | None = None,
 ) -> dict[str, Any]:
+    """The problem document. Paths and details often echo the client's text (an unknown key, an
+    invalid choice): NUL and lone surrogates in them are spelled out (`\\u0000`) so the body always
+    encodes as UTF-8, and can be logged or stored anywhere text goes."""
     body: dict[str, Any] = {
         "type": f"/problems/{code.replace('_', '-')}",
         "title": _TITLES.get(status_code, "Error"),
         "status": status_code,
-        "detail": detail,
+        "detail": escape_unstorable(detail),
     }
     if instance:
         body["instance"] = instance
     if errors:
-        body["errors"] = errors
+        body["errors"] = [
+            {name: escape_unstorable(text) if isinstance(text, str) else text for name, text in error.items()}
+            for error in errors
+        ]
     return body
 
 
@@ -161,6 +166,19 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
             exc.http_status, code=exc.code, detail=exc.detail, errors=errors or None, instance=instance
         )
         return problem_response(exc.http_status, body)
+    if isinstance(exc, BodyRefused):
+        errors = [
+            {
+                "path": render_path(fault.parts),
+                "pointer": render_pointer(fault.parts),
+                "code": fault.code,
+                "detail": fault.detail,
+            }
+            for fault in exc.faults
+        ]
+        detail = _summary(errors, total=exc.total)
+        body = problem_body(400, code=exc.default_code, detail=detail, errors=errors, instance=instance)
+        return problem_response(400, body)
     if isinstance(exc, RequestDataTooBig):
         exc = _TooLarge()
     elif isinstance(exc, ClinicChoiceRequired):
@@ -279,12 +297,14 @@ def _code_of(exc: exceptions.APIException) -> str:
     return codes if isinstance(codes, str) else getattr(exc, "default_code", "error")
 
 
-def _summary(errors: list[dict[str, str]]) -> str:
+def _summary(errors: list[dict[str, str]], *, total: int | None = None) -> str:
+    """The first error, located, and how many more there are (`total` when `errors` is capped)."""
     if not errors:
         return "The request is invalid."
     first = errors[0]
     where = f"{first['path']}: " if first["path"] else ""
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    others = (len(errors) if total is None else total) - 1
+    more = f" (and {others} more)" if others > 0 else ""
     return f"{where}{first['detail']}{more}"
 
 
