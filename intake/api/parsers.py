@@ -5,8 +5,8 @@ Refused (400): invalid UTF-8; NaN/Infinity; nesting deeper than MAX_JSON_DEPTH; 
 one object (json.loads keeps the last one, while a gateway or log may read the first: a PHQ-9 q9
 of 3 followed by 0 would be stored as 0); NUL (PostgreSQL text and jsonb cannot hold it) and lone
 surrogates such as `"\\ud800"` (UTF-8 cannot encode them), in keys and values alike; numbers beyond
-the range of a double (1e400 would be read as infinity). Every parser of the API and of /fhir/ comes
-through `parse_json_bytes`.
+the range of a double (1e400 would be read as infinity) and integers longer than int() reads.
+Every parser of the API and of /fhir/ comes through `parse_json_bytes`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,11 +120,30 @@ class _Checker:
         elif isinstance(node, float) and not math.isfinite(node):
             # json.loads reads 1e400 as inf, which PostgreSQL's jsonb refuses and JSON cannot write.
             self.fault(parts, "number_out_of_range", "Number out of range (beyond ±1.7976931348623157e308).")
+        elif node is _TOO_MANY_DIGITS:
+            self.fault(
+                parts, "number_out_of_range", f"Integer longer than {sys.get_int_max_str_digits()} digits."
+            )
         return node
 
 
 def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not valid JSON")
+
+
+class _TooManyDigits:
+    """An integer literal int() refuses to read (sys.get_int_max_str_digits()): kept in place so
+    the checker can name where it was, instead of json.loads failing the whole body."""
+
+
+_TOO_MANY_DIGITS = _TooManyDigits()
+
+
+def _parse_int(text: str) -> int | _TooManyDigits:
+    limit = sys.get_int_max_str_digits()
+    if limit and len(text.lstrip("-")) > limit:
+        return _TOO_MANY_DIGITS
+    return int(text)
 
 
 def parse_json_bytes(raw: bytes) -> Any:
@@ -134,7 +154,9 @@ def parse_json_bytes(raw: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise ParseError(f"Request body is not valid UTF-8 (byte {exc.start}).") from exc
     try:
-        document = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_Pairs)
+        document = json.loads(
+            text, parse_constant=_reject_constant, parse_int=_parse_int, object_pairs_hook=_Pairs
+        )
     except RecursionError as exc:
         raise ParseError(f"JSON nests deeper than {limit} levels.") from exc
     except ValueError as exc:
