@@ -177,6 +177,9 @@ def map_questionnaire_response(
                 )
             ]
         )
+    shape_errors = list(_item_shape_errors(resource.get("item"), "QuestionnaireResponse"))
+    if shape_errors:
+        raise FhirMappingError(shape_errors)
     warnings: list[Issue] = []
     canonical = resource.get("questionnaire")
     if canonical is not None and not isinstance(canonical, str):
@@ -937,6 +940,27 @@ def _stated_total(
 
 
 # --- small readers -------------------------------------------------------------------------------
+
+
+def _item_shape_errors(items: Any, path: str) -> Iterator[Issue]:
+    """`item` and `answer` are arrays of objects at every level (R4 JSON): anything else is named
+    here, before the readers below iterate them (an `"answer": 1` was a TypeError, a 500)."""
+    if items is None:
+        return
+    if not isinstance(items, list) or not all(isinstance(item, Mapping) for item in items):
+        yield _error("structure", "item must be an array of objects.", f"{path}.item")
+        return
+    for index, item in enumerate(items):
+        expression = f"{path}.item[{index}]"
+        yield from _item_shape_errors(item.get("item"), expression)
+        answers = item.get("answer")
+        if answers is None:
+            continue
+        if not isinstance(answers, list) or not all(isinstance(answer, Mapping) for answer in answers):
+            yield _error("structure", "answer must be an array of objects.", f"{expression}.answer")
+            continue
+        for answer_index, answer in enumerate(answers):
+            yield from _item_shape_errors(answer.get("item"), f"{expression}.answer[{answer_index}]")
 
 
 def _walk(resource: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:

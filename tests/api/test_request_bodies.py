@@ -262,9 +262,10 @@ def test_fhir_body_with_nul_never_reaches_postgresql_jsonb(api, world):
     )
 
 
-def test_number_beyond_a_double_is_400_on_the_api(api, world):
+@pytest.mark.parametrize("number", ["1e400", "-1e400", "9" * 4301])
+def test_number_out_of_range_is_400_naming_its_path(api, world, number):
     before = _rows()
-    document = problem(send(api, "POST", "/api/v1/intakes/", phq9_with_q9(BAD), "1e400"))
+    document = problem(send(api, "POST", "/api/v1/intakes/", phq9_with_q9(BAD), number))
     assert [(e["path"], e["code"]) for e in document["errors"]] == [
         ("responses.phq9.q9", "number_out_of_range")
     ]
@@ -335,3 +336,13 @@ def test_an_unexpected_error_under_fhir_is_an_operation_outcome_not_problem_json
     )
     (issue,) = outcome(response, 500)
     assert issue["code"] == "exception" and "boom" not in response.content.decode()
+
+
+@pytest.mark.parametrize(("where", "value"), [("answer", 1), ("answer", ["x"]), ("item", {"a": 1})])
+def test_fhir_item_or_answer_that_is_not_an_array_of_objects_is_422_naming_it(api, world, where, value):
+    document = fhir_qr(world["patient"])
+    document["item"][0][where] = value
+    response = api.post("/fhir/QuestionnaireResponse", json.dumps(document), content_type=FHIR)
+    (issue,) = outcome(response, 422)
+    assert issue["code"] == "structure"
+    assert issue["expression"] == [f"QuestionnaireResponse.item[0].{where}"]
