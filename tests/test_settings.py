@@ -66,6 +66,12 @@ def test_embedded_default_is_sqlite_with_eager_celery():
     assert s["email"].endswith("console.EmailBackend")
 
 
+def test_empty_service_urls_mean_the_embedded_default():
+    s = _settings_with(DATABASE_URL="", REDIS_URL="")
+    assert s["engine"] == "django.db.backends.sqlite3"
+    assert s["eager"] is True
+
+
 def test_urls_configure_postgres_and_redis():
     s = _settings_with(
         DATABASE_URL="postgres://clinic@db.internal:5432/intake", REDIS_URL="redis://cache:6379/2"
