@@ -29,11 +29,11 @@ from urllib.parse import unquote_plus
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 
 from intake.api.oauth import oauth_error
-from intake.api.problems import PROBLEM_CONTENT_TYPE, problem_body
+from intake.api.problems import error_response
 from intake.models import AuditAction, AuditEvent, AuditOutcome, Patient
 
 logger = logging.getLogger(__name__)
@@ -282,9 +282,8 @@ def _audit_unavailable(request: HttpRequest, request_id: str) -> HttpResponse:
     if request.path.startswith("/o/"):  # OAuth clients read RFC 6749 §5.2 errors, not problems
         description = "The audit trail's database is unavailable, so the request was not carried out."
         response = oauth_error(503, "temporarily_unavailable", description, retry_after=5)
-    else:
-        body = problem_body(503, code="audit_unavailable", detail=detail)
-        response = JsonResponse(body, status=503, content_type=PROBLEM_CONTENT_TYPE)
+    else:  # an OperationOutcome under /fhir/, problem details elsewhere
+        response = error_response(request, 503, code="audit_unavailable", detail=detail, instance=False)
         response["Retry-After"] = "5"
     response["X-Request-ID"] = request_id
     return response

@@ -147,6 +147,18 @@ def test_a_write_that_cannot_be_audited_is_not_made(api, patient, monkeypatch):
     assert Patient.objects.get(pk=patient.pk).given_name != "Changed"
 
 
+def test_a_fhir_request_that_cannot_be_audited_gets_an_operation_outcome(api, monkeypatch):
+    def broken(*args, **kwargs):
+        raise DatabaseError("audit table unavailable")
+
+    monkeypatch.setattr(AuditEvent.objects, "bulk_create", broken)
+    response = api.get("/fhir/Questionnaire/phq9")
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/fhir+json"
+    assert response.json()["resourceType"] == "OperationOutcome"
+    assert response["Retry-After"] == "5"
+
+
 def test_a_read_that_cannot_be_audited_returns_no_data(api, patient, monkeypatch):
     monkeypatch.setattr(
         AuditEvent.objects, "bulk_create", lambda *a, **k: (_ for _ in ()).throw(DatabaseError("x"))
