@@ -12,6 +12,10 @@ class IntakeConfig(AppConfig):
     def ready(self) -> None:
         from intake import checks  # noqa: F401 - registers the system checks
 
+        # Register the Celery tasks in every process, web included: intake.dispatch publishes them
+        # by name from the app's registry, and nothing else imports intake.tasks.
+        from intake import tasks  # noqa: F401
+
         # After every migrate (when Django has created permissions for new models), bring the
         # role groups up to date, so a fresh database never lacks a permission a role should hold.
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="intake-roles-sync")

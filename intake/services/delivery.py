@@ -31,10 +31,8 @@ from django.db import connection as database
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
-from kombu.exceptions import OperationalError as KombuOperationalError
-from redis.exceptions import RedisError
 
-from intake.availability import DependencyUnavailable, Lane, address_of, breaker_for
+from intake.dispatch import DELIVER_SUBSCRIPTION, DELIVER_WEBHOOK, DISPATCH_EVENTS, SEND_NOTIFICATION, publish
 from intake.models import (
     ACTIVE_STATUSES,
     DeliveryStatus,
@@ -62,56 +60,6 @@ MAX_COUNTDOWN_SECONDS = 300.0
 # A delivery waiting for an earlier event of the same subject is looked at again after this.
 ORDER_WAIT_SECONDS = 1.0
 SWEEP_LIMIT = 1000
-# Publishing must not hold up a request when the broker is down or hung: no retry loop
-# (`retry=False` here, and CELERY_BROKER_TRANSPORT_OPTIONS["max_retries"] = 0 for the connection
-# itself), socket timeouts, a deadline for the whole publish, and after a failure no attempt at all
-# for REDIS_RETRY_AFTER_SECONDS (the server's breaker); the pending rows wait for the sweeper.
-_PUBLISHING = Lane("broker-publish", threads=2)
-
-
-# --- enqueueing (never raises into the caller) ---------------------------------------------------
-
-
-def enqueue(task: Any, *args: Any, countdown: float | None = None, log_ids: str = "") -> bool:
-    """Publish a task within BROKER_PUBLISH_DEADLINE_SECONDS; on a broker failure (or while the
-    broker's breaker is open after one) log it and return False: the sweeper will re-send."""
-
-    def publish() -> None:
-        task.apply_async(args=args, countdown=countdown, retry=False)
-
-    if task.app.conf.task_always_eager:
-        breaker = None  # runs here and now: no broker involved
-    else:
-        breaker = breaker_for(address_of(str(task.app.conf.broker_url)))
-    try:
-        if breaker is None:
-            publish()
-        else:
-            breaker.check()
-            _PUBLISHING.call(publish, seconds=settings.BROKER_PUBLISH_DEADLINE_SECONDS)
-    except Exception as exc:  # noqa: BLE001 - any publish failure is left to the sweeper, by design
-        if breaker is not None and _is_broker_failure(exc):
-            breaker.trip()
-        logger.warning(
-            "could not enqueue %s (%s); the outbox sweeper will re-send it: %s",
-            task.name,
-            log_ids,
-            type(exc).__name__,
-        )
-        return False
-    if breaker is not None:
-        breaker.close()
-    return True
-
-
-def _is_broker_failure(exc: Exception) -> bool:
-    """A broker that refused, hung or dropped the connection (kombu wraps most of these in its
-    OperationalError); not the breaker's own refusal, which must not keep it open for ever."""
-    if isinstance(exc, DependencyUnavailable):
-        return False
-    return isinstance(exc, KombuOperationalError | OSError | RedisError)
-
-
 # --- fan-out ------------------------------------------------------------------------------------
 
 
@@ -162,18 +110,16 @@ def _fan_out(events: list[OutboxEvent]) -> FanOut:
 
 def _publish_on_commit(fan_out: FanOut, *, log_ids: str) -> None:
     """After commit: wake each subscription with new deliveries; one message per e-mail."""
-    from intake.tasks import send_notification
-
     if not fan_out.subscription_ids and not fan_out.notification_ids:
         return
 
-    def publish() -> None:
+    def after_commit() -> None:
         for subscription_id in fan_out.subscription_ids:
             wake_subscription(subscription_id, log_ids=log_ids)
         for notification_id in fan_out.notification_ids:
-            enqueue(send_notification, notification_id, log_ids=log_ids)
+            publish(SEND_NOTIFICATION, notification_id, log_ids=log_ids)
 
-    transaction.on_commit(publish)
+    transaction.on_commit(after_commit)
 
 
 # --- waking a subscription's sender ---------------------------------------------------------------
@@ -197,14 +143,12 @@ RECORD_EVERY = 10
 def wake_subscription(subscription_id: uuid.UUID | str, *, log_ids: str = "") -> None:
     """Ask a worker to send the subscription's due deliveries, unless a request is already queued.
     Never raises: if Redis is down the deliveries wait for the sweeper."""
-    from intake.tasks import deliver_subscription
-
     key = WAKE_KEY.format(subscription_id)
     try:
         first = cache.add(key, 1, timeout=WAKE_PENDING_SECONDS)
     except Exception:  # noqa: BLE001 - the cache is Redis too: publishing will tell
         first = True
-    if first and not enqueue(deliver_subscription, str(subscription_id), log_ids=log_ids):
+    if first and not publish(DELIVER_SUBSCRIPTION, str(subscription_id), log_ids=log_ids):
         with contextlib.suppress(Exception):
             cache.delete(key)
 
@@ -854,8 +798,6 @@ def _decide(row: WebhookDelivery, outcome: Outcome, *, now: datetime, event_id: 
 
 def delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
     """Send a delivery again now (dead-lettered or not), with a fresh retry schedule."""
-    from intake.tasks import deliver_webhook
-
     with transaction.atomic():
         current = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
         current.status = DeliveryStatus.PENDING
@@ -864,7 +806,7 @@ def delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
         current.schedule_offset = current.attempt_count
         current.save(update_fields=["status", "next_attempt_at", "enqueued_at", "dead_at", "schedule_offset"])
         transaction.on_commit(
-            lambda: enqueue(deliver_webhook, str(current.pk), log_ids=f"delivery {current.pk}")
+            lambda: publish(DELIVER_WEBHOOK, str(current.pk), log_ids=f"delivery {current.pk}")
         )
     current.refresh_from_db()
     return current
@@ -891,8 +833,6 @@ def outbox_sweep() -> SweepResult:
     tried a down receiver once per waiting event. The wake-up mark is not consulted: it may have
     been set by a wake-up that died with its worker.
     """
-    from intake.tasks import deliver_subscription, dispatch_events, send_notification
-
     now = timezone.now()
     cutoff = now - timedelta(seconds=settings.OUTBOX_REDISPATCH_AFTER_SECONDS)
     seqs = list(
@@ -901,7 +841,7 @@ def outbox_sweep() -> SweepResult:
         .values_list("seq", flat=True)[:SWEEP_LIMIT]
     )
     for chunk in _chunks(seqs, 100):
-        enqueue(dispatch_events, chunk, log_ids=f"outbox seq {chunk[0]}..{chunk[-1]}")
+        publish(DISPATCH_EVENTS, chunk, log_ids=f"outbox seq {chunk[0]}..{chunk[-1]}")
     # Overdue: due (retry time or a dead worker's lease passed) this long ago and still pending, so
     # its message was lost or sits behind a long queue. One probe per subscription on the index
     # webhook_delivery_due; paused subscriptions are skipped until their pause ends.
@@ -915,14 +855,14 @@ def outbox_sweep() -> SweepResult:
         .values_list("pk", flat=True)[:SWEEP_LIMIT]
     )
     for subscription_id in subscription_ids:
-        enqueue(deliver_subscription, str(subscription_id), log_ids=f"subscription {subscription_id}")
+        publish(DELIVER_SUBSCRIPTION, str(subscription_id), log_ids=f"subscription {subscription_id}")
     notification_ids = list(
         FlagNotification.objects.filter(sent_at=None, created_at__lt=cutoff)
         .exclude(kind=NotificationKind.DIGEST)
         .values_list("pk", flat=True)[:SWEEP_LIMIT]
     )
     for notification_id in notification_ids:
-        enqueue(send_notification, notification_id, log_ids=f"notification {notification_id}")
+        publish(SEND_NOTIFICATION, notification_id, log_ids=f"notification {notification_id}")
     if seqs or subscription_ids or notification_ids:
         logger.info(
             "outbox sweep re-sent %d events, woke %d subscriptions, re-sent %d notifications",

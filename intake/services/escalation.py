@@ -9,6 +9,7 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
+from intake.dispatch import SEND_NOTIFICATION, publish
 from intake.models import FlagEvent, FlagNotification, FlagStatus, NotificationKind, ReferralFlag
 
 from .intakes import FLAG_UPDATED, flag_outbox_event
@@ -26,10 +27,6 @@ def flag_escalate(*, flag_id: uuid.UUID) -> bool:
     The row lock and the `escalated_at IS NULL` re-check make it happen once even when two
     workers run the sweep at the same moment.
     """
-    from intake.tasks import send_notification
-
-    from .delivery import enqueue
-
     now = timezone.now()
     with transaction.atomic():
         flag = (
@@ -55,7 +52,7 @@ def flag_escalate(*, flag_id: uuid.UUID) -> bool:
         outbox_record([flag_outbox_event(FLAG_UPDATED, flag, action="escalated", clinic=flag.clinic)])
         notification = FlagNotification.objects.create(flag=flag, kind=NotificationKind.ESCALATION)
         transaction.on_commit(
-            lambda: enqueue(send_notification, notification.pk, log_ids=f"escalation of flag {flag_id}")
+            lambda: publish(SEND_NOTIFICATION, notification.pk, log_ids=f"escalation of flag {flag_id}")
         )
     logger.info("escalated overdue flag %s (%s)", flag_id, flag.priority)
     return True

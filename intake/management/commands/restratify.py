@@ -13,10 +13,10 @@ import time
 import uuid
 from typing import Any
 
-from celery import group
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
+from intake.dispatch import RESTRATIFY_BATCH, publish_group
 from intake.models import Clinic, JobStatus, RestratificationJob
 from intake.services.restratify import (
     DEFAULT_BATCH_SIZE,
@@ -93,9 +93,7 @@ class Command(BaseCommand):
                 job.refresh_from_db()
                 bar.show(job.created + job.skipped + job.failed)
         else:
-            from intake.tasks import restratify_batch as batch_task
-
-            group(batch_task.s(batch_id) for batch_id in batch_ids).apply_async()
+            publish_group(RESTRATIFY_BATCH, ((batch_id,) for batch_id in batch_ids))
             if options["no_wait"]:
                 self.stdout.write(f"enqueued; progress at /api/v1/restratifications/{job.pk}/")
                 return
