@@ -10,11 +10,10 @@ class IntakeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from intake import checks  # noqa: F401 - registers the system checks
-
-        # Register the Celery tasks in every process, web included: intake.dispatch publishes them
-        # by name from the app's registry, and nothing else imports intake.tasks.
-        from intake import tasks  # noqa: F401
+        # The system checks register themselves on import; so do the Celery tasks, which every
+        # process needs, web included: intake.dispatch publishes them by name from the app's
+        # registry, and nothing else imports intake.tasks.
+        from intake import checks, tasks  # noqa: F401
 
         # After every migrate (when Django has created permissions for new models), bring the
         # role groups up to date, so a fresh database never lacks a permission a role should hold.
