@@ -31,8 +31,8 @@ from intake.models import (
     ReferralFlag,
     StratificationRecord,
 )
+from intake.outcomes import IntakeOutcome
 from intake.selectors.intakes import score_result_of
-from intake.services.intakes import IntakeOutcome
 from intake.stratification import stratification_from_dict
 
 

@@ -20,7 +20,7 @@ from intake.models import (
     ReferralFlag,
     StratificationRecord,
 )
-from intake.services.intakes import IntakeOutcome
+from intake.outcomes import IntakeOutcome
 from intake.stratification import CURRENT_RULESET
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -36,6 +36,7 @@ from intake.models import (
     ReferralFlag,
     StratificationRecord,
 )
+from intake.outcomes import IntakeOutcome  # re-exported: the API, the admin and tests import it from here
 from intake.selectors.patients import patient_by_identifier
 from intake.stratification import CURRENT_RULESET, FlagDecision, Stratification, stratify
 
@@ -73,17 +74,6 @@ class Evaluation:
     form: IntakeForm
     scores: dict[str, ScoreResult]
     stratification: Stratification
-
-
-@dataclass
-class IntakeOutcome:
-    """What one submission or correction stored (all in memory: rendering needs no queries)."""
-
-    intake: Intake
-    revision: IntakeRevision
-    scores: list[InstrumentScore]
-    stratification: StratificationRecord
-    flags: list[ReferralFlag] = field(default_factory=list)
 
 
 def intake_evaluate(*, clinic: Clinic, answers: IntakeAnswers, ruleset: str = CURRENT_RULESET) -> Evaluation:
