@@ -46,10 +46,13 @@ test-stress: $(STAMP)
 		trap 'kill $$load 2>/dev/null; wait $$load 2>/dev/null' EXIT; \
 		FAIL_ON_SKIP=1 $(PY) -m pytest $(STRESS_TESTS) -m "postgres or redis" -p no:cacheprovider $(PYTEST_ARGS)
 
+# The pure core (instruments, stratification, FHIR mapping: no Django) is also held to
+# `mypy --strict`.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy intake clinic_service
+	$(VENV)/bin/mypy --strict intake/instruments intake/stratification intake/fhir
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
