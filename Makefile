@@ -47,12 +47,14 @@ test-stress: $(STAMP)
 		FAIL_ON_SKIP=1 $(PY) -m pytest $(STRESS_TESTS) -m "postgres or redis" -p no:cacheprovider $(PYTEST_ARGS)
 
 # The pure core (instruments, stratification, FHIR mapping: no Django) is also held to
-# `mypy --strict`.
+# `mypy --strict`; lint-imports checks the architecture contracts in pyproject.toml
+# ([tool.importlinter]), without a cache because the whole graph takes well under a second.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy intake clinic_service
 	$(VENV)/bin/mypy --strict intake/instruments intake/stratification intake/fhir
+	$(VENV)/bin/lint-imports --no-logo --no-cache
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
