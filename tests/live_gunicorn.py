@@ -26,30 +26,23 @@ def _reachable(base: str) -> bool:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], *, workers: int = 1) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Yield (base URL, process); the process group is terminated on exit."""
+def gunicorn(
+    env: dict[str, str], *, workers: int | None = 1, log: Path | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Yield (base URL, process) once /healthz answers; the process group is stopped on exit.
+
+    `workers=None` keeps gunicorn.conf.py's number (as deployed); `log` collects its output.
+    """
     port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--config",
-            str(CONFIG),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--access-logfile",
-            "/dev/null",
-            "clinic_service.wsgi",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    command = [sys.executable, "-m", "gunicorn", "--config", str(CONFIG), "--bind", f"127.0.0.1:{port}"]
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    command += ["--access-logfile", "/dev/null", "clinic_service.wsgi"]
+    with contextlib.ExitStack() as files:
+        output = files.enter_context(log.open("ab")) if log is not None else subprocess.DEVNULL
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: process.poll() is not None or _reachable(base), timeout=60, message="no gunicorn")
@@ -58,4 +51,8 @@ def gunicorn(env: dict[str, str], *, workers: int = 1) -> Iterator[tuple[str, su
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)

@@ -13,7 +13,6 @@ import json
 import os
 import pwd
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -30,12 +29,12 @@ import pytest
 
 from tests.builders import initial_intake
 from tests.delivery.support import ROOT, ROUTINE_FLAG_ANSWERS, free_port, wait_for
+from tests.live_gunicorn import gunicorn
 
 # initdb, migrate, then three phases of up to 60 s each: more than the suite's default timeout.
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(600)]
 
 # As the Dockerfile's CMD: gunicorn.conf.py (2 workers, 30 s timeout, the request limits).
-GUNICORN = ["--config", str(ROOT / "gunicorn.conf.py"), "--access-logfile", "/dev/null"]
 _PG_BINARIES = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
 
 SEED = """
@@ -139,31 +138,15 @@ def _post(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any], float]:
 @pytest.mark.skipif(not _PG_BINARIES, reason="service unavailable: PostgreSQL server binaries not installed")
 def test_postgresql_restart_under_load_fails_fast_writes_nothing_half_and_recovers():
     cluster = PostgresCluster()
-    web: subprocess.Popen[bytes] | None = None
+    servers = contextlib.ExitStack()  # gunicorn, stopped before its database cluster is destroyed
     try:
         cluster.create()
         env = _service_env(cluster)
         manage = [sys.executable, "manage.py"]
         subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True, timeout=180)
         subprocess.run([*manage, "shell", "-c", SEED], cwd=ROOT, env=env, check=True, timeout=60)
-        port = free_port()
-        web = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "clinic_service.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                *GUNICORN,
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        url = f"http://127.0.0.1:{port}/api/v1/intakes/"
+        base, web = servers.enter_context(gunicorn(env, workers=None))
+        url = f"{base}/api/v1/intakes/"
         counter = iter(range(10**6))
         lock = threading.Lock()
 
@@ -201,7 +184,7 @@ def test_postgresql_restart_under_load_fails_fast_writes_nothing_half_and_recove
             phase[0] = "down"
             cluster.stop()
             wait_for(lambda: _count(results, "down", 503) >= 20, timeout=60, message="no 503s while down")
-            token_answer = _token_request(f"http://127.0.0.1:{port}/o/token/")
+            token_answer = _token_request(f"{base}/o/token/")
             cluster.start()
             phase[0] = "after"
             wait_for(lambda: _count(results, "after", 201) >= 20, timeout=60, message="did not recover")
@@ -248,9 +231,7 @@ def test_postgresql_restart_under_load_fails_fast_writes_nothing_half_and_recove
             f"0 × 5xx other, partial writes 0, stored {stored}, acknowledged {len(created)}"
         )
     finally:
-        if web is not None:
-            os.killpg(web.pid, signal.SIGTERM)
-            web.wait(timeout=30)
+        servers.close()
         cluster.destroy()
 
 

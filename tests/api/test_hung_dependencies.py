@@ -10,18 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import statistics
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,17 +36,14 @@ from tests.builders import initial_intake
 from tests.conftest import issue_token
 from tests.delivery.support import (
     ALL_EVENTS,
-    ROOT,
     URGENT_FLAG_ANSWERS,
     BlackHole,
     database_url,
-    free_port,
-    wait_for,
 )
 from tests.factories import ClinicFactory, IntegrationClientFactory
+from tests.live_gunicorn import gunicorn
 
 # As the Dockerfile's CMD: gunicorn.conf.py (2 workers, 30 s timeout, the request limits).
-GUNICORN = ["--config", str(ROOT / "gunicorn.conf.py"), "--access-logfile", "/dev/null"]
 INTAKES = 40
 CLIENTS = 4
 PROBLEM = "application/problem+json"
@@ -62,42 +54,6 @@ def black_hole() -> Iterator[BlackHole]:
     hole = BlackHole()
     yield hole
     hole.close()
-
-
-@contextmanager
-def served(env: dict[str, str], log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """The app in gunicorn on a spare port; its base URL once /healthz answers."""
-    port = free_port()
-    with log.open("ab") as output:
-        web = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "clinic_service.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                *GUNICORN,
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(
-            lambda: _get(f"{base}/healthz", timeout=2)[0] == 200, timeout=60, message="gunicorn did not start"
-        )
-        yield base, web
-    finally:
-        os.killpg(web.pid, signal.SIGTERM)
-        try:
-            web.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(web.pid, signal.SIGKILL)
-            web.wait(timeout=10)
 
 
 def _service_env(**values: str) -> dict[str, str]:
@@ -177,7 +133,7 @@ def test_a_hung_redis_stalls_no_intake_and_no_probe(black_hole, tmp_path):
         DATABASE_URL=database_url(connection.settings_dict), REDIS_URL=black_hole.url("redis", "/0")
     )
     log = tmp_path / "gunicorn.log"
-    with served(env, log) as (base, web):
+    with gunicorn(env, workers=None, log=log) as (base, web):
         workers = _children(web.pid)
         posts: list[tuple[int, str, Any, float]] = []
         probes: dict[str, list[tuple[int, str, Any, float]]] = {"healthz": [], "readyz": []}
@@ -255,7 +211,7 @@ def test_a_hung_database_makes_readyz_answer_503_within_its_deadline(black_hole,
         READINESS_TIMEOUT_SECONDS=str(deadline),
     )
     log = tmp_path / "gunicorn.log"
-    with served(env, log) as (base, _):
+    with gunicorn(env, workers=None, log=log) as (base, _):
         # Both workers load their URLconf and views before anything is timed.
         warm = [threading.Thread(target=_get, args=(f"{base}/healthz",)) for _ in range(6)]
         for thread in warm:
