@@ -12,7 +12,6 @@ cursors and real cursors of other lists. Reproduce a failure with the seed pytes
 from __future__ import annotations
 
 import base64
-import re
 from urllib.parse import parse_qs, quote_from_bytes, urlsplit
 
 import pytest
@@ -21,10 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from intake.models import Intake, OutboxEvent, RestratificationJob, StratificationRecord, WebhookDelivery
-from intake.services.webhooks import subscription_create
-from tests.builders import initial_intake
-from tests.factories import IdentifierFactory, MembershipFactory, PatientFactory
+from tests.factories import MembershipFactory, PatientFactory
+from tests.records import fill, records_of_every_kind
 
 pytestmark = pytest.mark.django_db
 
@@ -108,31 +105,12 @@ def values(world: dict) -> st.SearchStrategy[str | bytes]:
 def world(api, clinic, settings) -> dict:
     """One of everything in `clinic`; a clinic administrator's session (every scope, and the audit
     trail); sample values; and real cursors of every paginated list."""
-    settings.WEBHOOK_ALLOWED_HOSTS = ["93.184.215.14"]  # an IP literal: no DNS look-up in tests
-    patient = PatientFactory(clinic=clinic)
-    IdentifierFactory(patient=patient, system="urn:f", value="F-1")
+    responses = {"phq9": {"q9": 1}, "red_flags": {"fever": True}}  # two flags
+    ids, patient, intake = records_of_every_kind(
+        api, clinic, settings, mrn=("urn:f", "F-1"), responses=responses
+    )
     for _ in range(2):
         PatientFactory(clinic=clinic)
-    changes = {"responses": {"phq9": {"q9": 1}, "red_flags": {"fever": True}}}  # two flags
-    body = initial_intake({"identifier": {"system": "urn:f", "value": "F-1"}}, **changes)
-    intake = Intake.objects.get(pk=api.post("/api/v1/intakes/", body, format="json").json()["id"])
-    subscription = subscription_create(
-        clinic=clinic, url="https://93.184.215.14/hook", event_types=["flag.created"]
-    )
-    delivery = WebhookDelivery.objects.create(
-        subscription=subscription, event=OutboxEvent.objects.filter(clinic=clinic).first()
-    )
-    job = RestratificationJob.objects.create(ruleset="lbp-2026.1", clinic=clinic, batch_size=500)
-    ids = {
-        "patients": patient.pk,
-        "intakes": intake.pk,
-        "flags": intake.flags.first().pk,
-        "webhooks": subscription.pk,
-        "webhooks/deliveries": delivery.pk,
-        "restratifications": job.pk,
-        "QuestionnaireResponse": intake.pk,
-        "RiskAssessment": StratificationRecord.objects.get(revision__intake=intake).pk,
-    }
     admin = APIClient()
     admin.force_login(MembershipFactory(clinic=clinic, role="clinic_admin").user)
     cursors = []
@@ -141,19 +119,6 @@ def world(api, clinic, settings) -> dict:
         cursors.append(parse_qs(urlsplit(next_url).query)["cursor"][0])
     samples = [str(patient.pk), f"Patient/{patient.pk}", str(intake.pk), "F-1", "urn:f|F-1", "1"]
     return {"ids": ids, "client": admin, "samples": samples, "cursors": cursors}
-
-
-def fill(path: str, ids: dict) -> str:
-    def value(match: re.Match[str]) -> str:
-        if match.group(1) == "code":
-            return "phq9"
-        before = path[: match.start()].rstrip("/")
-        for resource in sorted(ids, key=len, reverse=True):
-            if before.endswith("/" + resource):
-                return str(ids[resource])
-        raise AssertionError(f"add a sample object for {path} to `world`")
-
-    return re.sub(r"\{(\w+)\}", value, path)
 
 
 def named_parameters(path: str, response) -> set[str]:

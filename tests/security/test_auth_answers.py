@@ -14,12 +14,12 @@ from rest_framework.test import APIClient
 from intake.services.integrations import integration_client_create
 from tests.conftest import issue_token
 from tests.factories import IntegrationClientFactory, MembershipFactory
+from tests.records import fill
 from tests.security.test_authorization_matrix import (
     ADMIN_ONLY,
     SCOPE_FREE,
     call,
     endpoints,
-    fill,
     world,  # noqa: F401 - a fixture
 )
 

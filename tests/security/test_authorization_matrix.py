@@ -7,16 +7,12 @@ scope is required. A new endpoint is checked automatically: it fails here until 
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from drf_spectacular.generators import EndpointEnumerator
 from rest_framework.test import APIClient
 
-from intake.models import Intake, OutboxEvent, RestratificationJob, StratificationRecord, WebhookDelivery
-from intake.services.webhooks import subscription_create
-from tests.builders import initial_intake
-from tests.factories import ClinicFactory, IdentifierFactory, MembershipFactory, PatientFactory
+from tests.factories import ClinicFactory, MembershipFactory
+from tests.records import fill, records_of_every_kind
 
 pytestmark = pytest.mark.django_db
 
@@ -42,29 +38,9 @@ def endpoints() -> list[tuple[str, str]]:
 @pytest.fixture
 def world(api, clinic, settings):
     """Clinic A with one of everything, created through the API where the API creates it."""
-    settings.WEBHOOK_ALLOWED_HOSTS = ["93.184.215.14"]  # an IP literal: no DNS look-up in tests
-    patient = PatientFactory(clinic=clinic)
-    IdentifierFactory(patient=patient, system="urn:m", value="M-1")
-    body = initial_intake({"identifier": {"system": "urn:m", "value": "M-1"}}, responses={"phq9": {"q9": 1}})
-    intake_id = api.post("/api/v1/intakes/", body, format="json").json()["id"]
-    intake = Intake.objects.get(pk=intake_id)
-    subscription = subscription_create(
-        clinic=clinic, url="https://93.184.215.14/hook", event_types=["flag.created"]
+    ids, patient, _ = records_of_every_kind(
+        api, clinic, settings, mrn=("urn:m", "M-1"), responses={"phq9": {"q9": 1}}
     )
-    delivery = WebhookDelivery.objects.create(
-        subscription=subscription, event=OutboxEvent.objects.filter(clinic=clinic).first()
-    )
-    job = RestratificationJob.objects.create(ruleset="lbp-2026.1", clinic=clinic, batch_size=500)
-    ids = {
-        "patients": patient.pk,
-        "intakes": intake.pk,
-        "flags": intake.flags.first().pk,
-        "webhooks": subscription.pk,
-        "webhooks/deliveries": delivery.pk,
-        "restratifications": job.pk,
-        "QuestionnaireResponse": intake.pk,
-        "RiskAssessment": StratificationRecord.objects.get(revision__intake=intake).pk,
-    }
     query = {
         "/fhir/Observation": {"subject": f"Patient/{patient.pk}"},
         "/fhir/AuditEvent": {"patient": str(patient.pk)},
@@ -77,22 +53,6 @@ def world(api, clinic, settings):
 def _fhir_operation(path: str) -> str:
     """The enumerator drops the `$` of FHIR operations (`$extract`); restore it."""
     return path.replace("/QuestionnaireResponse/extract", "/QuestionnaireResponse/$extract")
-
-
-def fill(path: str, ids: dict) -> str:
-    """The concrete URL of a path template, using clinic A's objects."""
-
-    def value(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name == "code":
-            return "phq9"
-        before = path[: match.start()].rstrip("/")
-        for resource in sorted(ids, key=len, reverse=True):
-            if before.endswith("/" + resource):
-                return str(ids[resource])
-        raise AssertionError(f"add a sample object for {path} ({name}) to this test")
-
-    return re.sub(r"\{(\w+)\}", value, path)
 
 
 def call(client: APIClient, method: str, url: str, query: dict | None):
